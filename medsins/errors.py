@@ -1,0 +1,58 @@
+"""The library's own exceptions.
+
+Every error a user can cause (a bad raw file, a bad task file, an unknown name)
+raises a :class:`MedsinsError` subclass whose message names the file, the line
+or record, and what was expected. The CLI prints that message on one line and
+exits non-zero; a build records it in the ledger and goes on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class MedsinsError(Exception):
+    """Base class of every error medsins raises on purpose."""
+
+
+class InputError(MedsinsError):
+    """A raw or contributed file is malformed.
+
+    ``where`` is a human location such as ``"line 12"`` or ``"record 3"``.
+    """
+
+    def __init__(self, path: str | Path | None, where: str | None, problem: str) -> None:
+        self.path = str(path) if path is not None else None
+        self.where = where
+        self.problem = problem
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        head = self.path or "<input>"
+        if self.where:
+            head = f"{head}, {self.where}"
+        return f"{head}: {self.problem}"
+
+
+class UnknownNameError(MedsinsError, KeyError):
+    """A task, config or source name that does not exist; suggests close matches."""
+
+    def __init__(self, kind: str, name: str, candidates: list[str]) -> None:
+        import difflib
+
+        self.kind = kind
+        self.name = name
+        self.matches = difflib.get_close_matches(name, candidates, n=5, cutoff=0.5)
+        hint = f"; did you mean: {', '.join(self.matches)}?" if self.matches else ""
+        super().__init__(f"unknown {kind} {name!r}{hint}")
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return self.args[0]
+
+
+class SourceError(MedsinsError):
+    """A source plugin is broken (bad manifest, converter that cannot load)."""
+
+
+class ReleaseError(MedsinsError):
+    """A release folder is incomplete or inconsistent."""

@@ -1,0 +1,34 @@
+"""Shared readers for the native formats corpora ship in.
+
+Every reader yields ``(where, item)`` pairs, where ``where`` is a human
+location ("line 12", "record 3", "sheet Instances, row 7"), so a converter can
+name the exact place of a problem. A problem with one item goes to the
+``on_error`` callback when one is given (the item is skipped); a problem with
+the whole file (truncated JSON, wrong encoding, missing column) raises
+:class:`~medsins.errors.InputError` naming the file.
+"""
+
+from medsins.formats.csvfile import read_csv
+from medsins.formats.iob import Sentence, iob_entities, read_iob
+from medsins.formats.jsonfile import iter_json_array, read_json, read_jsonl
+from medsins.formats.pubtator import Document, Mention, read_pubtator
+from medsins.formats.text import iter_lines, read_text
+from medsins.formats.xlsx import read_xlsx
+from medsins.formats.xml import iter_xml
+
+__all__ = [
+    "Document",
+    "Mention",
+    "Sentence",
+    "iob_entities",
+    "iter_json_array",
+    "iter_lines",
+    "iter_xml",
+    "read_csv",
+    "read_iob",
+    "read_json",
+    "read_jsonl",
+    "read_pubtator",
+    "read_text",
+    "read_xlsx",
+]

@@ -1,0 +1,92 @@
+"""IOB / CoNLL token-per-line files (BioBERT NER format and relatives)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from medsins.errors import InputError
+from medsins.formats.text import OnError, iter_lines, report
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence: its tokens and their tags (``O``, ``B-X``, ``I-X``)."""
+
+    tokens: tuple[str, ...]
+    tags: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """Tokens joined by single spaces (entities are joined the same way)."""
+        return " ".join(self.tokens)
+
+
+def read_iob(
+    path: Path, *, columns: int | None = 2, delimiter: str | None = "\t", on_error: OnError = None
+) -> Iterator[tuple[str, Sentence]]:
+    """Yield ``("line N", sentence)`` for each blank-line-separated sentence.
+
+    The first column is the token and the last the tag. With ``columns`` set, a
+    line with another number of columns is an error for its sentence (the
+    sentence goes to ``on_error`` and is skipped). ``-DOCSTART-`` lines are
+    ignored. ``delimiter=None`` splits on any whitespace.
+    """
+    tokens: list[str] = []
+    tags: list[str] = []
+    start = 0
+    bad: InputError | None = None
+
+    def flush() -> Iterator[tuple[str, Sentence]]:
+        if bad is not None:
+            report(on_error, bad)
+        elif tokens:
+            yield f"line {start}", Sentence(tuple(tokens), tuple(tags))
+
+    for number, line in iter_lines(path):
+        if not line.strip():
+            yield from flush()
+            tokens, tags, bad = [], [], None
+            continue
+        if line.startswith("-DOCSTART-"):
+            continue
+        if not tokens and bad is None:
+            start = number
+        parts = line.split(delimiter) if delimiter else line.split()
+        if columns is not None and len(parts) != columns:
+            if bad is None:
+                bad = InputError(path, f"line {number}", f"expected {columns} columns, found {len(parts)}")
+            continue
+        tag = parts[-1].strip()
+        if tag != "O" and not (tag[:2] in ("B-", "I-", "E-", "S-") or tag in ("B", "I")):
+            if bad is None:
+                bad = InputError(path, f"line {number}", f"not an IOB tag: {tag!r}")
+            continue
+        tokens.append(parts[0])
+        tags.append(tag)
+    yield from flush()
+
+
+def iob_entities(sentence: Sentence) -> list[tuple[str, str]]:
+    """The ``(type, text)`` spans of a sentence, in order.
+
+    ``B`` starts a span, ``I`` continues one (an ``I`` after ``O`` starts one,
+    as conlleval does); the type is what follows ``B-``/``I-`` (``""`` for bare
+    ``B``/``I`` tags).
+    """
+    spans: list[tuple[str, list[str]]] = []
+    current: tuple[str, list[str]] | None = None
+    for token, tag in zip(sentence.tokens, sentence.tags, strict=True):
+        if tag == "O":
+            current = None
+            continue
+        prefix, _, kind = tag.partition("-")
+        if prefix in ("B", "S") or current is None or current[0] != kind:
+            current = (kind, [token])
+            spans.append(current)
+        else:
+            current[1].append(token)
+        if prefix in ("E", "S"):
+            current = None
+    return [(kind, " ".join(words)) for kind, words in spans]

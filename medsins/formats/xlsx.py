@@ -1,0 +1,75 @@
+"""Excel workbooks (openpyxl, read-only streaming)."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from medsins.errors import InputError
+
+
+def _open(path: Path) -> Any:
+    import openpyxl
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, None, "file does not exist")
+    if path.stat().st_size == 0:
+        raise InputError(path, None, "file is empty")
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(path, None, f"not a readable .xlsx workbook: {exc}") from None
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The sheet names of a workbook."""
+    book = _open(path)
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_xlsx(
+    path: Path, *, sheet: str | None = None, required: Sequence[str] = ()
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """Yield ``("sheet S, row N", row)`` for each non-empty row under the header row.
+
+    Cells are strings (``""`` for empty). Missing ``required`` columns are an
+    error naming the sheet.
+    """
+    book = _open(path)
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise InputError(path, None, f"no sheet {sheet!r}; found {', '.join(book.sheetnames)}")
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header_row = next(rows, None)
+        if header_row is None:
+            raise InputError(path, f"sheet {ws.title}", "sheet is empty")
+        header = [_cell(h).strip() for h in header_row]
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise InputError(
+                path, f"sheet {ws.title}, row 1",
+                f"missing column(s) {', '.join(missing)}; found {', '.join(h for h in header if h)}",
+            )
+        for number, values in enumerate(rows, start=2):
+            cells = [_cell(v) for v in values]
+            if not any(c.strip() for c in cells):
+                continue
+            cells += [""] * (len(header) - len(cells))
+            yield f"sheet {ws.title}, row {number}", {h: c for h, c in zip(header, cells, strict=False) if h}
+    finally:
+        book.close()
