@@ -65,7 +65,7 @@ def to_record(example: Example, source: Source, registry: Registry) -> Record:
             input_language=example.input_language or task.input_languages[0],
             output_language=example.output_language or task.output_languages[0],
             instruction_language=task.instruction_language,
-            license=source.manifest.license,
+            license=example.license or source.manifest.license,
             text_source=task.text_source,
             domains=task.domains,
             options=example.options,

@@ -103,6 +103,9 @@ class Example(_Model):
     )
     input_language: Language | None = None
     output_language: Language | None = None
+    license: LicenseId | None = Field(
+        default=None, description="Per-item license when it differs from the source's (task files)."
+    )
 
 
 class Record(_Model):

@@ -1,0 +1,1 @@
+"""The release folder: Parquet shards, dataset card, manifest, push."""

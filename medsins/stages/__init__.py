@@ -1,0 +1,1 @@
+"""Build stages: each takes a batch of records and decides their fate."""
