@@ -78,6 +78,14 @@ class Source:
         """
         raise NotImplementedError
 
+    def demonstrations(self, raw_dir: Path) -> dict[str, list[tuple[str, str]]]:
+        """Few-shot (input, output) examples per task id that ship with the raw files.
+
+        Sources whose files carry demonstrations (contributor task files) override
+        this so the conformance suite can check they are not also instances.
+        """
+        return {}
+
     # -- helpers ---------------------------------------------------------------------
 
     @property
