@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import sys
 import tomllib
 from collections.abc import Callable, Iterator
@@ -158,15 +159,31 @@ def builtin_sources_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "sources"
 
 
+def source_dirs() -> list[Path]:
+    """Folders searched for source folders: built-in, then ``MEDSINS_SOURCE_PATH`` entries.
+
+    ``MEDSINS_SOURCE_PATH`` (``os.pathsep``-separated) lets a contributor work on
+    a source outside the checkout before packaging it.
+    """
+    extra = [Path(p) for p in os.environ.get("MEDSINS_SOURCE_PATH", "").split(os.pathsep) if p]
+    return [builtin_sources_dir(), *extra]
+
+
 def _discover() -> tuple[dict[str, Source], list[str]]:
     sources: dict[str, Source] = {}
     problems: list[str] = []
-    root = builtin_sources_dir()
-    for folder in sorted(p for p in root.iterdir() if (p / "manifest.toml").exists()):
-        try:
-            sources[folder.name] = _load_folder(folder)
-        except SourceError as exc:
-            problems.append(str(exc))
+    for root in source_dirs():
+        if not root.is_dir():
+            problems.append(f"{root}: source folder does not exist")
+            continue
+        for folder in sorted(p for p in root.iterdir() if (p / "manifest.toml").exists()):
+            if folder.name in sources:
+                problems.append(f"{folder}: source id {folder.name!r} already exists")
+                continue
+            try:
+                sources[folder.name] = _load_folder(folder)
+            except SourceError as exc:
+                problems.append(str(exc))
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         try:
             factory = ep.load()

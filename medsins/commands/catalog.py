@@ -1,0 +1,118 @@
+"""``medsins sources`` and ``medsins tasks``: what the library knows."""
+
+from __future__ import annotations
+
+import argparse
+
+from medsins.commands.output import print_json, print_table
+from medsins.plugins import catalog
+from medsins.taxonomy import config_of
+
+
+def source_rows() -> list[dict[str, object]]:
+    """One dict per source: id, name, license, access, tasks, native, languages."""
+    rows = []
+    for source in catalog():
+        m = source.manifest
+        rows.append({
+            "id": m.id,
+            "name": m.name,
+            "license": m.license,
+            "license_url": str(m.license_url) if m.license_url else None,
+            "access": m.access.value,
+            "redistributable": m.redistributable,
+            "converter": "native" if m.native else "task-files",
+            "languages": m.languages,
+            "text_source": m.text_source.value,
+            "tasks": m.tasks,
+            "version": m.version,
+            "homepage": str(m.homepage),
+        })
+    return rows
+
+
+def task_rows(coverage: bool = False) -> list[dict[str, object]]:
+    """One dict per task of the merged registry (with build coverage when asked)."""
+    found = catalog()
+    builders: dict[str, list[str]] = {}
+    for source in found:
+        for task_id in source.manifest.tasks:
+            builders.setdefault(task_id, []).append(source.id)
+    rows = []
+    for task in found.registry:
+        row: dict[str, object] = {
+            "id": task.id,
+            "name": task.name,
+            "category": task.category.value,
+            "config": config_of(task.category),
+            "source": task.source,
+            "corpus": task.corpus,
+            "input_languages": task.input_languages,
+            "output_languages": task.output_languages,
+            "text_source": task.text_source.value,
+            "split": task.split.value,
+            "answer_format": task.answer_format.value,
+            "benchmark": task.benchmark,
+            "in_meds_ins": task.in_meds_ins,
+            "addition": task.addition,
+        }
+        if coverage:
+            ids = builders.get(task.id, [])
+            kinds = {found.get(i).manifest.native for i in ids}
+            row["built_by"] = ids
+            row["native"] = any(kinds)
+            row["upstream_only"] = bool(ids) and not any(kinds)
+        rows.append(row)
+    return rows
+
+
+def run_sources(args: argparse.Namespace) -> int:
+    """List built-in and plugin sources."""
+    rows = source_rows()
+    problems = catalog().problems
+    if args.json:
+        print_json({"sources": rows, "problems": problems} if problems else rows)
+        return 0
+    print_table(
+        f"{len(rows)} sources",
+        ["id", "license", "access", "converter", "languages", "tasks"],
+        [[r["id"], r["license"], r["access"], r["converter"], ",".join(r["languages"]), _task_span(r["tasks"])]
+         for r in rows],
+    )
+    for problem in problems:
+        print(f"warning: {problem}")
+    return 0
+
+
+def _task_span(tasks: object) -> str:
+    items = list(tasks) if isinstance(tasks, list) else []
+    return ", ".join(items) if len(items) <= 6 else f"{', '.join(items[:5])}, … ({len(items)} tasks)"
+
+
+def run_tasks(args: argparse.Namespace) -> int:
+    """List the task registry."""
+    rows = task_rows(coverage=args.coverage)
+    if args.json:
+        print_json(rows)
+        return 0
+    headers = ["id", "config", "category", "source", "languages", "split", "bench"]
+    table = [[r["id"], r["config"], r["category"], r["source"] or "UNKNOWN",
+              "/".join(r["input_languages"]) + "→" + "/".join(r["output_languages"]), r["split"], r["benchmark"] or ""]
+             for r in rows]
+    if args.coverage:
+        headers.append("built by")
+        for line, r in zip(table, rows, strict=True):
+            line.append(", ".join(r["built_by"]) or "—")
+    print_table(f"{len(rows)} tasks", headers, table)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``sources`` and ``tasks``."""
+    p = subparsers.add_parser("sources", help="list the corpus sources (built-in and plugins)")
+    p.add_argument("--json", action="store_true", help="print JSON only")
+    p.set_defaults(func=run_sources)
+    p = subparsers.add_parser("tasks", help="list the task registry")
+    p.add_argument("--json", action="store_true", help="print JSON only")
+    p.add_argument("--coverage", action="store_true", help="show which sources can build each task")
+    p.set_defaults(func=run_tasks)

@@ -1,0 +1,43 @@
+"""The license filter: which records a release profile may contain.
+
+Profiles:
+
+* ``public`` — only openly redistributable data: open access and a known
+  license. The only profile whose releases may be published publicly.
+* ``research`` — adds registration-gated corpora and unknown licenses (for a
+  private, access-controlled release); never credentialed data.
+* ``local`` — keeps everything, for one's own machine; never publishable.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from medsins.records import UNKNOWN_LICENSE, AccessLevel
+
+
+class Profile(StrEnum):
+    """A release profile."""
+
+    PUBLIC = "public"
+    RESEARCH = "research"
+    LOCAL = "local"
+
+    @property
+    def publishable(self) -> bool:
+        """Whether a release of this profile may go to a public repository."""
+        return self is Profile.PUBLIC
+
+
+def license_block(profile: Profile, access: AccessLevel, license_id: str) -> str | None:
+    """Why ``profile`` may not carry a record with this access level and license, or None."""
+    if profile is Profile.LOCAL:
+        return None
+    if access is AccessLevel.CREDENTIALED:
+        return f"credentialed access ({license_id}) is never redistributed"
+    if profile is Profile.PUBLIC:
+        if access is not AccessLevel.OPEN:
+            return f"{access.value} access is not allowed in a public release"
+        if license_id == UNKNOWN_LICENSE:
+            return "unknown license (NOASSERTION) is not allowed in a public release"
+    return None
