@@ -10,16 +10,17 @@ the whole file (truncated JSON, wrong encoding, missing column) raises
 
 from medsins.formats.csvfile import read_csv
 from medsins.formats.iob import Sentence, iob_entities, read_iob
-from medsins.formats.jsonfile import iter_json_array, read_json, read_jsonl
+from medsins.formats.jsonfile import Skipped, iter_json_array, read_json, read_json_header, read_jsonl
 from medsins.formats.pubtator import Document, Mention, read_pubtator
 from medsins.formats.text import iter_lines, read_text
-from medsins.formats.xlsx import read_xlsx
+from medsins.formats.xlsx import read_xlsx, read_xlsx_rows, sheet_names
 from medsins.formats.xml import iter_xml
 
 __all__ = [
     "Document",
     "Mention",
     "Sentence",
+    "Skipped",
     "iob_entities",
     "iter_json_array",
     "iter_lines",
@@ -27,8 +28,11 @@ __all__ = [
     "read_csv",
     "read_iob",
     "read_json",
+    "read_json_header",
     "read_jsonl",
     "read_pubtator",
     "read_text",
     "read_xlsx",
+    "read_xlsx_rows",
+    "sheet_names",
 ]

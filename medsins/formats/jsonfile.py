@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +64,83 @@ def iter_json_array(path: Path, prefix: str = "item") -> Iterator[tuple[str, Any
             raise InputError(path, f"after record {index}", f"truncated or malformed JSON: {exc}") from None
         except UnicodeDecodeError as exc:
             raise InputError(path, f"after record {index}", f"not valid UTF-8 text ({exc.reason})") from None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Stands for a top-level value :func:`read_json_header` did not build.
+
+    ``kind`` is its JSON type: ``array``, ``object``, ``string``, ``number``,
+    ``boolean`` or ``null``.
+    """
+
+    kind: str
+
+
+_START_KIND = {"start_array": "array", "start_map": "object"}
+_SCALAR_KIND = {"string": "string", "number": "number", "integer": "number", "double": "number",
+                "boolean": "boolean", "null": "null"}
+
+
+def read_json_header(path: Path, skip: Collection[str] = ("Instances",)) -> dict[str, Any]:
+    """The top-level keys of a (possibly huge) JSON object, streamed.
+
+    Every value is built except those of the keys in ``skip``, which are
+    streamed past without being held in memory and appear as :class:`Skipped`.
+    Use it with :func:`iter_json_array` for files whose small header keys may
+    come before or after the big array (Super-NaturalInstructions task files
+    put ``Instance License`` after ``Instances``).
+    """
+    import ijson
+    from ijson.common import ObjectBuilder
+
+    path = Path(path)
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read: {exc.strerror}") from None
+    header: dict[str, Any] = {}
+    key = "<start>"
+    with handle:
+        if not handle.read(1):
+            raise InputError(path, None, "file is empty")
+        handle.seek(0)
+        events = ijson.basic_parse(handle, use_float=True)
+        try:
+            first = next(events, None)
+            if first is None or first[0] != "start_map":
+                kind = _START_KIND.get(first[0], "value") if first else "nothing"
+                raise InputError(path, None, f"expected a JSON object at the top level, found {kind}")
+            for event, value in events:
+                if event == "end_map":
+                    break
+                key = value  # a map_key: the next event starts its value
+                start, start_value = next(events)
+                if start not in _START_KIND:
+                    header[key] = Skipped(_SCALAR_KIND[start]) if key in skip else start_value
+                    continue
+                builder = None if key in skip else ObjectBuilder()
+                depth = 0
+                for inner, inner_value in _value_events(start, start_value, events):
+                    depth += inner in _START_KIND
+                    depth -= inner in ("end_array", "end_map")
+                    if builder is not None:
+                        builder.event(inner, inner_value)
+                    if depth == 0:
+                        break
+                header[key] = Skipped(_START_KIND[start]) if builder is None else builder.value
+        except ijson.JSONError as exc:
+            reason = str(exc).splitlines()[0].strip() if str(exc).strip() else type(exc).__name__
+            raise InputError(path, f"in key {key!r}", f"truncated or malformed JSON: {reason}") from None
+        except StopIteration:
+            raise InputError(path, f"in key {key!r}", "truncated JSON (unexpected end of file)") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(path, f"in key {key!r}", f"not valid UTF-8 text ({exc.reason})") from None
+    return header
+
+
+def _value_events(
+    start: str, start_value: Any, events: Iterator[tuple[str, Any]]
+) -> Iterator[tuple[str, Any]]:
+    yield start, start_value
+    yield from events

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +42,18 @@ def _cell(value: Any) -> str:
 
 
 def read_xlsx(
-    path: Path, *, sheet: str | None = None, required: Sequence[str] = ()
+    path: Path,
+    *,
+    sheet: str | None = None,
+    required: Sequence[str] = (),
+    rename: Callable[[str], str] | None = None,
 ) -> Iterator[tuple[str, dict[str, str]]]:
     """Yield ``("sheet S, row N", row)`` for each non-empty row under the header row.
 
-    Cells are strings (``""`` for empty). Missing ``required`` columns are an
-    error naming the sheet.
+    Cells are strings (``""`` for empty). ``rename`` maps each header cell to
+    the column name used in the rows and in ``required`` (e.g. to accept
+    ``Input`` for ``input``). Missing ``required`` columns are an error naming
+    the sheet.
     """
     book = _open(path)
     try:
@@ -59,6 +65,8 @@ def read_xlsx(
         if header_row is None:
             raise InputError(path, f"sheet {ws.title}", "sheet is empty")
         header = [_cell(h).strip() for h in header_row]
+        if rename is not None:
+            header = [rename(h) if h else h for h in header]
         missing = [c for c in required if c not in header]
         if missing:
             raise InputError(
@@ -71,5 +79,26 @@ def read_xlsx(
                 continue
             cells += [""] * (len(header) - len(cells))
             yield f"sheet {ws.title}, row {number}", {h: c for h, c in zip(header, cells, strict=False) if h}
+    finally:
+        book.close()
+
+
+def read_xlsx_rows(path: Path, *, sheet: str | None = None) -> Iterator[tuple[str, list[str]]]:
+    """Yield ``("sheet S, row N", cells)`` for each non-empty row, with no header row.
+
+    For key/value sheets (a field name in the first column, its values in the
+    next ones). Cells are strings; trailing empty cells are dropped.
+    """
+    book = _open(path)
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise InputError(path, None, f"no sheet {sheet!r}; found {', '.join(book.sheetnames)}")
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = [_cell(v) for v in values]
+            while cells and not cells[-1].strip():
+                cells.pop()
+            if cells:
+                yield f"sheet {ws.title}, row {number}", cells
     finally:
         book.close()
