@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from medsins.commands.output import print_json, print_table
 from medsins.plugins import catalog
@@ -70,8 +71,10 @@ def run_sources(args: argparse.Namespace) -> int:
     """List built-in and plugin sources."""
     rows = source_rows()
     problems = catalog().problems
+    for problem in problems:  # stderr, so --json stays pure JSON
+        print(f"medsins: warning: {problem}", file=sys.stderr)
     if args.json:
-        print_json({"sources": rows, "problems": problems} if problems else rows)
+        print_json(rows)
         return 0
     print_table(
         f"{len(rows)} sources",
@@ -79,8 +82,6 @@ def run_sources(args: argparse.Namespace) -> int:
         [[r["id"], r["license"], r["access"], r["converter"], ",".join(r["languages"]), _task_span(r["tasks"])]
          for r in rows],
     )
-    for problem in problems:
-        print(f"warning: {problem}")
     return 0
 
 

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         for report in reports:
             status = "PASS" if report.ok else "FAIL"
-            counts = ", ".join(f"{t} {n}" for t, n in report.counts.items())
+            counts = ", ".join(f"{t} {n}" for t, n in sorted(report.counts.items(), key=lambda kv: int(kv[0][4:])))
             print(f"{status} {report.source} ({report.raw_dir}): {sum(report.counts.values())} records "
                   f"[{counts}], {report.rejected} rejected")
             if report.findings:
