@@ -129,7 +129,8 @@ class Source:
         return sorted(seen)
 
 
-def _load_folder(folder: Path) -> Source:
+def load_source_folder(folder: Path) -> Source:
+    """Import ``folder/converter.py`` and instantiate its ``Converter`` with the folder's manifest."""
     module_name = f"medsins_sources.{folder.name}"
     spec = importlib.util.spec_from_file_location(module_name, folder / "converter.py")
     if spec is None or spec.loader is None:
@@ -181,7 +182,7 @@ def _discover() -> tuple[dict[str, Source], list[str]]:
                 problems.append(f"{folder}: source id {folder.name!r} already exists")
                 continue
             try:
-                sources[folder.name] = _load_folder(folder)
+                sources[folder.name] = load_source_folder(folder)
             except SourceError as exc:
                 problems.append(str(exc))
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
