@@ -1,0 +1,131 @@
+"""Writing a release folder: shards, card, manifest — all or nothing.
+
+Everything is written into a hidden sibling folder
+(``.<name>.partial-<pid>``); ``manifest.json`` is written last and the folder
+is verified against it before it is renamed into place. An interrupted or
+failed write therefore never leaves a folder that looks like a release, and an
+existing release is replaced only by a complete, verified one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+from medsins.errors import ReleaseError
+from medsins.records import SourceManifest
+from medsins.release.card import plan_configs, render_card
+from medsins.release.manifest import (
+    CARD_NAME,
+    MANIFEST_NAME,
+    ReleaseFile,
+    ReleaseManifest,
+    sha256_file,
+    verify_release,
+    write_manifest,
+)
+from medsins.release.shard import ShardLimits, ShardStats, write_shards
+from medsins.tasks import Registry
+
+
+def write_release(
+    kept: Path,
+    out_dir: Path,
+    *,
+    registry: Registry,
+    sources: Mapping[str, SourceManifest],
+    manifest: ReleaseManifest,
+    card_extras: Mapping[str, object] | None = None,
+    limits: ShardLimits | None = None,
+) -> ReleaseManifest:
+    """Write the release folder ``out_dir`` from the sorted kept records and return its manifest.
+
+    Args:
+        kept: Parquet file (or folder of them) with the record schema, sorted by
+            (task, split, id) as ``medsins build`` assembles it.
+        out_dir: the release folder; an existing release there is replaced once
+            the new one is complete. A non-empty folder that is not a release is
+            never touched.
+        registry: task cards (config of each task, benchmark groups, names).
+        sources: manifests of the build's sources (license table, citations).
+        manifest: provenance and ledger counts from the build; ``files`` and
+            ``configs`` are filled here.
+        card_extras: optional card settings: ``pretty_name``, ``repo_id`` (used in
+            the loading examples), ``tags`` (added), ``description`` (a paragraph).
+        limits: shard and row-group size bounds (default: 500 MB shards).
+
+    Example:
+        >>> write_release(work / "kept.parquet", Path("release"), registry=reg,
+        ...               sources=manifests, manifest=ReleaseManifest(...))  # doctest: +SKIP
+    """
+    from medsins.load import DEFAULT_REPO_ID
+
+    out_dir = Path(out_dir)
+    _check_target(out_dir)
+    partial = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
+    if partial.exists():  # left by a crashed run of a process with our pid
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
+    try:
+        stats = ShardStats()
+        config_of = {task.id: registry.config_of(task.id) for task in registry}
+        shards = write_shards(Path(kept), partial, config_of, limits=limits, stats=stats)
+        configs = plan_configs(shards, registry)
+        extras = dict(card_extras or {})
+        card = render_card(
+            configs,
+            stats,
+            registry=registry,
+            sources=sources,
+            manifest=manifest,
+            repo_id=str(extras.get("repo_id", DEFAULT_REPO_ID)),
+            extras=extras,
+        )
+        card_path = partial / CARD_NAME
+        card_path.write_text(card, encoding="utf-8")
+        files = {s.path: ReleaseFile(sha256=s.sha256, bytes=s.bytes, rows=s.rows) for s in shards}
+        files[CARD_NAME] = ReleaseFile(sha256=sha256_file(card_path), bytes=card_path.stat().st_size)
+        result = ReleaseManifest.model_validate(
+            manifest.model_dump()
+            | {
+                "files": {k: v.model_dump() for k, v in sorted(files.items())},
+                "configs": {c.name: c.num_examples for c in configs},
+            }
+        )
+        write_manifest(partial, result)  # last: its presence marks a complete release
+        verify_release(partial)
+        _replace(partial, out_dir)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return result
+
+
+def _check_target(out_dir: Path) -> None:
+    """Refuse to replace anything but a release (or an empty folder)."""
+    if out_dir.is_file():
+        raise ReleaseError(f"{out_dir}: is a file, not a release folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST_NAME).is_file():
+        raise ReleaseError(
+            f"{out_dir}: exists and is not a release folder (no {MANIFEST_NAME}); not replacing it"
+        )
+
+
+def _replace(partial: Path, out_dir: Path) -> None:
+    """Move the finished release into place, then delete the one it replaces."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+        if old.exists():
+            shutil.rmtree(old)
+        out_dir.rename(old)
+    try:
+        partial.rename(out_dir)
+    except BaseException:
+        if old is not None:
+            old.rename(out_dir)  # put the previous release back
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
