@@ -1,0 +1,160 @@
+"""Contributed task files: every ``task*.json`` and ``*.xlsx`` under the raw folder.
+
+A generic source (``native = false``): the files are not a corpus but task
+files contributors write in the MedS-Ins contributor formats (see
+:mod:`medsins.taskfile`). Rules, all per file:
+
+* **Task** — the registry task id the file name starts with
+  (``task114_my_summaries.json`` → ``task114``). A name without one, or an id
+  that is not a MedS-Ins / MedS-Bench task, rejects the file.
+* **Validation** — the whole file is checked first (schema, duplicate ids); a
+  bad file is rejected with one error naming the file and the JSON path or
+  sheet row, and yields nothing.
+* **Outputs** — one record per instance, the first listed output being the
+  reference answer (upstream MedS-Ins trains on ``output[0]`` too); further
+  valid outputs are not carried, since a row has one output.
+* **Few-shot leakage** — an instance whose input is also a ``Positive
+  Examples`` input is reported and skipped (Super-NaturalInstructions rule).
+* **Split** — a ``_test`` / ``_train`` word in the file name, else
+  ``Split Type`` (``Train/Test``: about 10% of instances, chosen by a hash of
+  the task and instance id, go to test, unless the task card allows only one
+  split), else the task card's split (test-only tasks → test, others → train).
+  A file name and ``Split Type`` that disagree reject the file.
+* **License** — ``Instance License`` mapped to SPDX when recognised, else the
+  manifest's NOASSERTION.
+* **Instruction** — the file's first ``Definition``; languages from
+  ``Input_language`` / ``Output_language`` when they name one known language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from medsins.errors import InputError
+from medsins.plugins import Reporter, Source
+from medsins.records import Example, Split, TaskSplit
+from medsins.taskfile import (
+    ParsedTaskFile,
+    derived_raw_id,
+    language_code,
+    read_contributor_file,
+    split_marker,
+    task_id_from_name,
+)
+from medsins.tasks import builtin_registry
+
+#: Share of a ``Train/Test`` file's instances that go to the test split, in tenths.
+_TEST_TENTHS = 1
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class Converter(Source):
+    """Contributor task files (JSON or Excel) → examples of registry tasks."""
+
+    def task_files(self, raw_dir: Path) -> list[Path]:
+        """The contributor files under ``raw_dir``, sorted by path."""
+        found = [
+            p for p in self.files(raw_dir, "*.json", required=False) if p.name.lower().startswith("task")
+        ] + [p for p in self.files(raw_dir, "*.xlsx", required=False) if not p.name.startswith("~$")]
+        if not found:
+            raise InputError(raw_dir, None, "no contributor task file (task<N>_<name>.json or .xlsx)")
+        return sorted(found)
+
+    def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
+        for path in self.task_files(raw_dir):
+            try:
+                task_id = self._task_id(path)
+                parsed = read_contributor_file(path)
+                file_split = self._file_split(parsed)
+            except InputError as exc:
+                report(exc)  # one bad file does not stop the others
+                continue
+            yield from self._examples(parsed, task_id, file_split, report)
+
+    def demonstrations(self, raw_dir: Path) -> dict[str, list[tuple[str, str]]]:
+        """The ``Positive Examples`` of every readable file, by task id."""
+        demos: dict[str, list[tuple[str, str]]] = {}
+        for path in self.task_files(raw_dir):
+            task_id = task_id_from_name(path.name)
+            try:
+                parsed = read_contributor_file(path)
+            except InputError:
+                continue
+            for demo in parsed.task.positive_examples:
+                demos.setdefault(task_id or path.name, []).append((demo.input, demo.output[0]))
+        return demos
+
+    # -- per file ------------------------------------------------------------------------
+
+    def _task_id(self, path: Path) -> str:
+        task_id = task_id_from_name(path.name)
+        if task_id is None:
+            problem = "the file name must start with its task id, e.g. task114_<name>.json"
+            raise InputError(path, None, problem)
+        if task_id not in self.manifest.tasks:
+            raise InputError(
+                path, None, f"the file name names {task_id}, which is not a MedS-Ins or MedS-Bench task"
+            )
+        return task_id
+
+    @staticmethod
+    def _file_split(parsed: ParsedTaskFile) -> str | None:
+        """``train``/``test``, ``both`` (Train/Test) or None (not stated), from name and Split Type."""
+        marker = split_marker(parsed.path.name)
+        declared = (parsed.task.split_type or "").lower() or None
+        declared = "both" if declared == "train/test" else declared
+        if marker and declared and declared != "both" and declared != marker:
+            raise InputError(
+                parsed.path, "Split Type",
+                f"says {parsed.task.split_type!r} but the file name says {marker}",
+            )
+        return marker or declared
+
+    def _split(self, task_id: str, file_split: str | None, raw_id: str) -> Split:
+        allowed = builtin_registry().get(task_id).split
+        if file_split in ("train", "test"):
+            return Split(file_split)
+        if allowed is not TaskSplit.BOTH:
+            return Split.TEST if allowed is TaskSplit.TEST else Split.TRAIN
+        if file_split == "both":
+            digest = hashlib.blake2b(f"{task_id}\x1f{raw_id}".encode(), digest_size=8).digest()
+            return Split.TEST if int.from_bytes(digest) % 10 < _TEST_TENTHS else Split.TRAIN
+        return Split.TRAIN
+
+    def _examples(
+        self, parsed: ParsedTaskFile, task_id: str, file_split: str | None, report: Reporter
+    ) -> Iterator[Example]:
+        task, path = parsed.task, parsed.path
+        demos = {_key(d.input): i for i, d in enumerate(task.positive_examples)}
+        instruction = task.definition[0]
+        input_language = language_code(task.input_language)
+        output_language = language_code(task.output_language)
+        license_id = task.license
+        for index, instance in enumerate(task.instances):
+            where = parsed.where(index)
+            if _key(instance.input) in demos:
+                report(InputError(
+                    path, where,
+                    f"input repeats Positive Examples[{demos[_key(instance.input)]}]; "
+                    "a few-shot example must not be an instance",
+                ))
+                continue
+            raw_id = instance.id or derived_raw_id(path.name, index, instance.input)
+            yield Example(
+                task_id=task_id,
+                split=self._split(task_id, file_split, raw_id),
+                input=instance.input,
+                output=instance.output[0],
+                raw_id=raw_id,
+                origin=self.origin(path, where),
+                instruction=instruction,
+                input_language=input_language,
+                output_language=output_language,
+                license=license_id,
+            )
