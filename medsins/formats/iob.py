@@ -24,14 +24,21 @@ class Sentence:
 
 
 def read_iob(
-    path: Path, *, columns: int | None = 2, delimiter: str | None = "\t", on_error: OnError = None
+    path: Path,
+    *,
+    columns: int | None = 2,
+    delimiter: str | None = "\t",
+    markers: tuple[str, ...] = ("-DOCSTART-",),
+    on_error: OnError = None,
 ) -> Iterator[tuple[str, Sentence]]:
     """Yield ``("line N", sentence)`` for each blank-line-separated sentence.
 
     The first column is the token and the last the tag. With ``columns`` set, a
     line with another number of columns is an error for its sentence (the
-    sentence goes to ``on_error`` and is skipped). ``-DOCSTART-`` lines are
-    ignored. ``delimiter=None`` splits on any whitespace.
+    sentence goes to ``on_error`` and is skipped). Lines starting with one of
+    ``markers`` (document markers such as CoNLL's ``-DOCSTART-`` or JNLPBA's
+    ``###MEDLINE:``) are not tokens and end the current sentence.
+    ``delimiter=None`` splits on any whitespace.
     """
     tokens: list[str] = []
     tags: list[str] = []
@@ -49,7 +56,9 @@ def read_iob(
             yield from flush()
             tokens, tags, bad = [], [], None
             continue
-        if line.startswith("-DOCSTART-"):
+        if line.startswith(markers):
+            yield from flush()
+            tokens, tags, bad = [], [], None
             continue
         if not tokens and bad is None:
             start = number
