@@ -18,7 +18,10 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        problem = "truncated JSON (unexpected end of file)" if exc.pos >= len(text.rstrip()) else exc.msg
+        # A string that never closes also means the file ended early (a raw newline
+        # inside a string is a different error, "Invalid control character").
+        at_end = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        problem = "truncated JSON (unexpected end of file)" if at_end else exc.msg
         raise InputError(path, f"line {exc.lineno}, column {exc.colno}", problem) from None
 
 
