@@ -369,7 +369,8 @@ def _body(
     total = sum(everything.num_examples.values())
     lines = [f"# {name}", ""]
     lines += [
-        f"{name} is a build of **MedS-Ins**, the medical instruction-tuning dataset of Wu et al., "
+        "This dataset is a reproducible build of **MedS-Ins**, the medical instruction-tuning dataset "
+        "of Wu et al., "
         "*Towards Evaluating and Building Versatile Large Language Models for Medicine* "
         "([arXiv 2408.12547](https://arxiv.org/abs/2408.12547)), and of the test sets of its "
         "companion benchmark **MedS-Bench**, made with [medsins](https://github.com/medsins/medsins). "
@@ -528,7 +529,9 @@ def _load_section(repo_id: str) -> list[str]:
         f'df = pl.read_parquet("hf://datasets/{repo_id}/{DATA_DIR}/ner/*/train-*.parquet")',
         "```",
         "",
-        "`medsins.load` reads a local release when given `path=` or `MEDSINS_RELEASE`.",
+        "`medsins.load` reads a local release when given `path=` or `MEDSINS_RELEASE`. "
+        "`datasets` converts the Parquet shards of a config to Arrow once, in its cache, "
+        "and memory-maps them from there.",
         "",
     ]
 
