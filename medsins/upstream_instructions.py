@@ -75,7 +75,7 @@ def iter_instruction_variants(path: Path) -> Iterator[tuple[str, InstructionSet]
     except OSError as exc:
         raise InputError(path, None, f"cannot read: {exc.strerror}") from None
     seen: set[str] = set()
-    task_id = "<start>"
+    task_id = ""
     with handle:
         if not handle.read(1):
             raise InputError(path, None, "file is empty")
@@ -95,9 +95,11 @@ def iter_instruction_variants(path: Path) -> Iterator[tuple[str, InstructionSet]
                 yield task_id, InstructionSet(original, variants)
         except ijson.JSONError as exc:
             reason = str(exc).splitlines()[0].strip() if str(exc).strip() else type(exc).__name__
-            raise InputError(path, f"after {task_id}", f"truncated or malformed JSON: {reason}") from None
+            what = "not valid UTF-8 text" if "utf8" in reason.lower() else "truncated or malformed JSON"
+            raise InputError(path, f"after {task_id}" if seen else None, f"{what}: {reason}") from None
         except UnicodeDecodeError as exc:
-            raise InputError(path, f"after {task_id}", f"not valid UTF-8 text ({exc.reason})") from None
+            where = f"after {task_id}" if seen else None
+            raise InputError(path, where, f"not valid UTF-8 text ({exc.reason})") from None
     if not seen:
         raise InputError(path, None, "expected a JSON object of task id -> instructions; found no task")
 

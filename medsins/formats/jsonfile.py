@@ -134,7 +134,8 @@ def read_json_header(path: Path, skip: Collection[str] = ("Instances",)) -> dict
                 header[key] = Skipped(_START_KIND[start]) if builder is None else builder.value
         except ijson.JSONError as exc:
             reason = str(exc).splitlines()[0].strip() if str(exc).strip() else type(exc).__name__
-            raise InputError(path, f"in key {key!r}", f"truncated or malformed JSON: {reason}") from None
+            what = "not valid UTF-8 text" if "utf8" in reason.lower() else "truncated or malformed JSON"
+            raise InputError(path, f"in key {key!r}", f"{what}: {reason}") from None
         except StopIteration:
             raise InputError(path, f"in key {key!r}", "truncated JSON (unexpected end of file)") from None
         except UnicodeDecodeError as exc:
