@@ -80,7 +80,11 @@ class Converter(Source):
     def demonstrations(self, raw_dir: Path) -> dict[str, list[tuple[str, str]]]:
         """The ``Positive Examples`` of every readable file, by task id."""
         demos: dict[str, list[tuple[str, str]]] = {}
-        for path in self.task_files(raw_dir):
+        try:
+            paths = self.task_files(raw_dir)
+        except InputError:
+            return demos  # convert() reports the empty folder
+        for path in paths:
             task_id = task_id_from_name(path.name)
             try:
                 parsed = read_contributor_file(path)
