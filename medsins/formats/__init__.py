@@ -11,7 +11,7 @@ the whole file (truncated JSON, wrong encoding, missing column) raises
 from medsins.formats.csvfile import read_csv
 from medsins.formats.iob import Sentence, iob_entities, read_iob
 from medsins.formats.jsonfile import Skipped, iter_json_array, read_json, read_json_header, read_jsonl
-from medsins.formats.pubtator import Document, Mention, read_pubtator
+from medsins.formats.pubtator import Document, Mention, read_pubtator, sentence_spans
 from medsins.formats.text import iter_lines, read_text
 from medsins.formats.xlsx import read_xlsx, read_xlsx_rows, sheet_names
 from medsins.formats.xml import iter_xml
@@ -34,5 +34,6 @@ __all__ = [
     "read_text",
     "read_xlsx",
     "read_xlsx_rows",
+    "sentence_spans",
     "sheet_names",
 ]

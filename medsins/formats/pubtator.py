@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,13 +84,65 @@ def read_pubtator(path: Path, *, on_error: OnError = None) -> Iterator[tuple[str
         elif len(parts) >= 5 and parts[1].isdigit() and parts[2].isdigit():
             begin, end = int(parts[1]), int(parts[2])
             if doc.text[begin:end] != parts[3]:
-                bad = InputError(
-                    path, where, f"mention {parts[3]!r} does not match text at {begin}-{end} ({doc.text[begin:end]!r})"
-                )
+                found = doc.text[begin:end]
+                problem = f"mention {parts[3]!r} does not match text at {begin}-{end} ({found!r})"
+                bad = InputError(path, where, problem)
             else:
-                doc.mentions.append(Mention(begin, end, parts[3], parts[4], parts[5] if len(parts) > 5 else ""))
+                identifiers = parts[5] if len(parts) > 5 else ""
+                doc.mentions.append(Mention(begin, end, parts[3], parts[4], identifiers))
         elif len(parts) >= 3 and not parts[1].isdigit():
             doc.relations.append(tuple(parts[1:]))
         else:
-            bad = InputError(path, where, f"expected a mention (6 tab-separated fields) or a relation, found {len(parts)} fields")
+            problem = f"expected a mention (6 tab-separated fields) or a relation, found {len(parts)} fields"
+            bad = InputError(path, where, problem)
     yield from flush()
+
+
+#: A candidate sentence boundary: final punctuation (and closers), whitespace, a sentence opener.
+_BOUNDARY = re.compile(r"[.?!][\"')\]]*(\s+)(?=[A-Z0-9(\[\"'])")
+#: Words whose final period does not end a sentence (compared lower-cased, without the period).
+_ABBREVIATIONS = frozenset({
+    "e.g", "i.e", "vs", "etc", "al", "fig", "figs", "ref", "refs", "approx", "ca", "cf", "no", "nos",
+    "dr", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "inc", "ltd", "co", "resp", "viz", "eq", "eqs",
+    "vol", "dept", "univ",
+})
+_WORD_BEFORE = re.compile(r"(\S+)$")
+
+
+def _is_abbreviation(text: str, period: int) -> bool:
+    """Whether the ``.`` at ``period`` closes an abbreviation or an initial."""
+    if text[period] != ".":
+        return False
+    match = _WORD_BEFORE.search(text, 0, period)
+    if match is None:
+        return False
+    word = match.group(1).lstrip("([\"'")
+    return word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isupper())
+
+
+def sentence_spans(doc: Document) -> list[tuple[int, int]]:
+    """``(start, end)`` offsets into ``doc.text`` of the document's sentences, in order.
+
+    The title is one sentence. The abstract is cut after ``.``, ``?`` or ``!``
+    (plus closing quotes or brackets) followed by whitespace and an upper-case
+    letter, digit or opening bracket, except after common abbreviations
+    (``e.g.``, ``vs.``, ``et al.``, ``Fig.``, single-letter initials) and never
+    inside an annotated mention. Deterministic; blank spans are dropped.
+    """
+    text = doc.text
+    # Gaps between sentences: (end of one sentence, start of the next).
+    gaps: list[tuple[int, int]] = []
+    if doc.abstract:
+        gaps.append((len(doc.title), len(doc.title) + 1))
+    start = len(doc.title) + 1 if doc.abstract else len(text)
+    for match in _BOUNDARY.finditer(text, start):
+        if not _is_abbreviation(text, match.start()):
+            gaps.append((match.start(1), match.end(1)))
+    gaps = [(end, nxt) for end, nxt in gaps if not any(m.start < nxt and m.end > end for m in doc.mentions)]
+    spans: list[tuple[int, int]] = []
+    begin = 0
+    for end, nxt in gaps:
+        spans.append((begin, end))
+        begin = nxt
+    spans.append((begin, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
