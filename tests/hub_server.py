@@ -34,6 +34,7 @@ import shutil
 import threading
 import traceback
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -288,6 +289,7 @@ _SINGULAR = {"models": "model", "datasets": "dataset", "spaces": "space", None: 
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms ACK stalls
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read HubServer.log
         pass
@@ -949,7 +951,7 @@ class HubServer:
 
     def start(self) -> HubServer:
         self._httpd = _HTTPServer(self.state)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="local-hub", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), name="local-hub", daemon=True)
         self._thread.start()
         return self
 
@@ -1107,6 +1109,25 @@ def clear_client_caches() -> None:
     HfFileSystem.clear_instance_cache()
 
 
+@contextmanager
+def _quiet_progress_bars() -> Iterator[None]:
+    """No tqdm bars from either client while the fixture runs (they read their env at import)."""
+    import datasets
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+
+    hub_was_on = not are_progress_bars_disabled()
+    datasets_was_on = datasets.is_progress_bar_enabled()
+    disable_progress_bars()
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if hub_was_on:
+            enable_progress_bars()
+        if datasets_was_on:
+            datasets.enable_progress_bars()
+
+
 @pytest.fixture
 def local_hub(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
@@ -1120,11 +1141,12 @@ def local_hub(
     point_clients_at(server.endpoint, root / "home", monkeypatch)
     clear_client_caches()
     hub = LocalHub(server, token, other, root / "home", monkeypatch)
-    try:
-        yield hub
-    finally:
-        hub.server.stop()
-        clear_client_caches()
+    with _quiet_progress_bars():
+        try:
+            yield hub
+        finally:
+            hub.server.stop()
+            clear_client_caches()
     # The clients must only call routes the server implements, and the server must not crash.
     assert not hub.server.state.errors, hub.server.state.errors[0]
     unhandled = sorted({f"{r.method} {r.path}" for r in hub.server.log if r.route == "unhandled"})

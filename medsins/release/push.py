@@ -226,10 +226,17 @@ def check_card(release_dir: Path, manifest: ReleaseManifest) -> None:
 
 
 def restricted_sources(manifest: ReleaseManifest) -> list[str]:
-    """Sources in the build that may not be redistributed (not open, or unknown license)."""
-    return sorted(
-        sid for sid, src in manifest.sources.items() if src.access != "open" or src.license == "NOASSERTION"
-    )
+    """Sources with records in the release that may not be redistributed (not open, or unknown license).
+
+    A restricted source whose records were all dropped by the license filter
+    (``kept == 0`` in the ledger) does not count: nothing of it is published.
+    """
+    out = []
+    for sid, src in sorted(manifest.sources.items()):
+        counts = manifest.counts.get(sid)
+        if (src.access != "open" or src.license == "NOASSERTION") and (counts is None or counts.kept > 0):
+            out.append(sid)
+    return out
 
 
 def public_allowed(manifest: ReleaseManifest) -> bool:
@@ -379,8 +386,11 @@ def _scrub(text: str, token: str | None) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
+    """The gist of an error: its first line, plus what the server said when it said something."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
+    first = lines[0] if lines else type(exc).__name__
+    server = " ".join((getattr(exc, "server_message", None) or "").split())
+    return f"{first}: {server}" if server and server not in first else first
 
 
 class _Hub:
@@ -655,7 +665,11 @@ def push_release(
     result = PushResult(repo_id, api.endpoint, branch, dry_run, wanted_private, create_repo=False)
     result.pull_request = create_pr
 
-    # 3. The repository: exists? visible to whom?
+    # 3. The Hub validates the card first (also in a dry run): a card it would reject
+    #    fails the push before a repository is created or a byte is uploaded.
+    hub.validate_card((root / CARD_NAME).read_text(encoding="utf-8"))
+
+    # 4. The repository: exists? visible to whom?
     existing_private = hub.repo_private()
     if existing_private is None:
         if not create:
@@ -682,7 +696,7 @@ def push_release(
                 "unsafe",
             )
 
-    # 4. The target branch and its current state.
+    # 5. The target branch and its current state.
     if result.create_repo:
         remote: dict[str, RemoteFile] = {}
         head = None if dry_run else hub.head("main")
@@ -712,29 +726,21 @@ def push_release(
             log.info("%s@%s already holds this release; nothing to push", repo_id, branch)
         return result
 
-    # 5. Validate the card with the Hub before uploading anything.
-    if CARD_NAME in {p for c in result.plan for p in c.additions}:
-        hub.validate_card((root / CARD_NAME).read_text(encoding="utf-8"))
-
     # 6. Commit, data first and the card last.
     assert head is not None
     target = branch
     for i, commit in enumerate(result.plan):
-        opens_pr = create_pr and i == 0
-        oid, pr_url = _commit(
+        head, pr_url = _commit(
             hub,
             root,
             local,
             commit,
             target=target,
             head=head,
-            create_pr=opens_pr,
+            create_pr=create_pr and i == 0,
             what=f"commit {i + 1}/{len(result.plan)} to {repo_id}",
         )
-        if oid is None:  # already landed (a retry found it there)
-            continue
-        result.commit_oids.append(oid)
-        head = oid
+        result.commit_oids.append(head)
         if pr_url:
             result.pr_url = pr_url
             target = f"refs/pr/{pr_url.rstrip('/').rsplit('/', 1)[-1]}"
@@ -763,26 +769,29 @@ def _commit(
     head: str,
     create_pr: bool,
     what: str,
-) -> tuple[str | None, str | None]:
-    """Make one planned commit; on a retry, re-read the remote and drop what already landed."""
+) -> tuple[str, str | None]:
+    """Make one planned commit; return the new head and the PR URL if one was opened.
+
+    On a retry the remote is read again and only what is still missing is
+    committed: when a previous attempt landed but its answer was lost, the
+    commit is not made twice.
+    """
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
     state = {"parent": head, "check": False}
 
     def refresh() -> None:
-        # The previous attempt may have landed (answer lost) or someone may have committed since:
-        # re-read the head and recommit only what is still missing.
         state["parent"] = hub.head(target)
         state["check"] = True
 
-    def step() -> tuple[str | None, str | None]:
+    def step() -> tuple[str, str | None]:
         adds, deletes = commit.additions, commit.deletions
-        if state["check"]:
+        if state["check"] and not create_pr:
             remote = hub.paths(str(state["parent"]), adds + deletes)
             adds = [p for p in adds if not local[p].same_as(remote.get(p))]
             deletes = [p for p in deletes if p in remote]
-            if not adds and not deletes and not create_pr:
-                return None, None
+            if not adds and not deletes:  # it landed: the head already holds this commit's changes
+                return str(state["parent"]), None
         operations: list[Any] = [
             CommitOperationAdd(path_in_repo=p, path_or_fileobj=str(root / p)) for p in adds
         ]

@@ -1,0 +1,478 @@
+"""``medsins push`` against the local Hub (tests/hub_server.py), with hand-made releases.
+
+Every test talks HTTP to a real server through the real ``huggingface_hub``
+client; the server keeps repositories on disk, so "what is on the Hub" is read
+from its store, not from the client's answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import logging
+import math
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from hub_server import LocalHub, local_hub, make_record, small_records, write_release
+from huggingface_hub import HfApi
+from huggingface_hub.errors import RepositoryNotFoundError
+
+from medsins.commands import push as push_command
+from medsins.errors import ReleaseError
+from medsins.release.manifest import MANIFEST_NAME, read_manifest, sha256_file, write_manifest
+from medsins.release.push import (
+    LocalFile,
+    PushError,
+    RemoteFile,
+    RetryPolicy,
+    plan_push,
+    push_release,
+    restricted_sources,
+)
+
+__all__ = ["local_hub"]  # the fixture, imported for pytest
+
+# huggingface_hub's own LFS upload call trips a DeprecationWarning of its HTTP client.
+pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
+
+REPO = "medsins/meds-ins-test"
+UPLOAD_ROUTES = {"preupload", "lfs_batch", "lfs_upload", "commit", "create_repo", "create_branch"}
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A public release: 5 shards (ner task27/task125 train+test, qa task11 train), card, manifest."""
+    return write_release(tmp_path_factory.mktemp("rel") / "release", small_records())
+
+
+def release_files(folder: Path) -> dict[str, str]:
+    """path -> sha256 of everything a push should publish."""
+    manifest = read_manifest(folder)
+    files = {path: info.sha256 for path, info in manifest.files.items()}
+    files[MANIFEST_NAME] = sha256_file(folder / MANIFEST_NAME)
+    return files
+
+
+def on_hub(hub: LocalHub, repo: str = REPO, revision: str = "main") -> dict[str, str]:
+    """path -> sha256 on the local Hub, without the repo's own .gitattributes."""
+    files = hub.server.files(repo, revision)
+    files.pop(".gitattributes")
+    return files
+
+
+def fast(delays: list[float], attempts: int = 3) -> RetryPolicy:
+    """A retry policy that records its waits instead of sleeping."""
+    return RetryPolicy(attempts=attempts, base_delay=0.5, sleep=delays.append)
+
+
+def routes_since(hub: LocalHub, start: int) -> list[str]:
+    return [r.route for r in hub.server.log[start:]]
+
+
+# --------------------------------------------------------------------------- publishing
+
+
+def test_first_push_creates_the_repo_and_puts_the_card_in_the_last_commit(local_hub, release):
+    result = push_release(release, REPO, token=local_hub.token, commit_max_files=2)
+
+    repo = local_hub.server.repo(REPO)
+    assert repo.meta["private"] is False  # a public, redistributable build
+    assert on_hub(local_hub) == release_files(release)
+    history = repo.history(repo.resolve("main")[1])  # newest first
+    assert result.commit_oids == list(reversed(history[:-1]))  # every commit but the Hub's initial one
+    data_commits = math.ceil(5 / 2)
+    assert len(result.commit_oids) == data_commits + 1
+    # Until the last commit, the repo has shards but no card and no manifest: not a release.
+    for oid in result.commit_oids[:-1]:
+        assert not {"README.md", MANIFEST_NAME} & set(repo.commit(oid)["tree"])
+    before_last = repo.commit(result.commit_oids[-2])["tree"]
+    added_last = set(repo.commit(result.commit_oids[-1])["tree"]) - set(before_last)
+    assert added_last == {"README.md", MANIFEST_NAME}
+    # Each data commit respects the bound.
+    chain = [history[-1], *result.commit_oids]
+    sizes = [
+        len(set(repo.commit(new)["tree"]) - set(repo.commit(old)["tree"]))
+        for old, new in itertools.pairwise(chain[:-1])
+    ]
+    assert sizes == [2, 2, 1]
+    assert result.plan[-1].additions == ["README.md", MANIFEST_NAME]
+
+
+def test_unchanged_repush_makes_no_commit_and_uploads_nothing(local_hub, release):
+    push_release(release, REPO, token=local_hub.token)
+    head = local_hub.server.head(REPO)
+    start = len(local_hub.server.log)
+
+    again = push_release(release, REPO, token=local_hub.token)
+
+    assert again.up_to_date and again.commit_oids == []
+    assert local_hub.server.head(REPO) == head
+    assert not UPLOAD_ROUTES & set(routes_since(local_hub, start))
+    assert "up to date: 7 files unchanged, no commit needed" in again.describe()
+
+
+def test_a_changed_release_uploads_only_the_changes_and_drops_stale_shards(local_hub, release, tmp_path):
+    push_release(release, REPO, token=local_hub.token)
+    # The new release: task27 train gains a record, task11 (qa) is gone.
+    records = [r for r in small_records() if r.task_id != "task11"]
+    records.append(make_record("task27", "ncbi_disease", "ner", "Named Entity Recognition", "train", 99))
+    new = write_release(tmp_path / "new", records)
+    start = len(local_hub.server.log)
+
+    result = push_release(new, REPO, token=local_hub.token)
+
+    assert on_hub(local_hub) == release_files(new)
+    assert "data/qa/task11/train-00000-of-00001.parquet" not in local_hub.server.files(REPO)
+    uploads = local_hub.server.calls("lfs_upload")[-1:]
+    assert routes_since(local_hub, start).count("lfs_upload") == 1  # only the changed shard
+    assert uploads[0].path.endswith(sha256_file(new / "data/ner/task27/train-00000-of-00001.parquet"))
+    assert [c.additions for c in result.plan] == [
+        ["data/ner/task27/train-00000-of-00001.parquet"],
+        ["README.md", MANIFEST_NAME],
+    ]
+    assert result.plan[-1].deletions == ["data/qa/task11/train-00000-of-00001.parquet"]
+    assert sorted(result.unchanged) == sorted(
+        p for p in release_files(new) if p.startswith("data/") and "task27/train" not in p
+    )
+
+
+# --------------------------------------------------------------------------- interruption and retries
+
+
+def test_an_interrupted_push_is_finished_by_a_rerun(local_hub, release):
+    # The second commit (and every retry of it) fails: the push stops after one data commit.
+    local_hub.server.fail("commit", status=500, after=1, times=100)
+    delays: list[float] = []
+    with pytest.raises(PushError) as err:
+        push_release(release, REPO, token=local_hub.token, commit_max_files=2, retry=fast(delays))
+    assert err.value.kind == "interrupted"
+    assert "run it again" in str(err.value)
+    assert delays == [0.5, 1.0]  # bounded, exponential
+    half = local_hub.server.files(REPO)
+    assert len([p for p in half if p.startswith("data/")]) == 2
+    assert "README.md" not in half and MANIFEST_NAME not in half  # not visible as a release
+    first_run_puts = {r.path for r in local_hub.server.calls("lfs_upload")}
+
+    local_hub.restart()  # new server process state, same disk
+    start = len(local_hub.server.log)
+    result = push_release(release, REPO, token=local_hub.token, commit_max_files=2)
+
+    second_run_puts = {r.path for r in local_hub.server.log[start:] if r.route == "lfs_upload"}
+    assert not first_run_puts & second_run_puts  # nothing uploaded twice
+    shards = {sha for path, sha in release_files(release).items() if path.endswith(".parquet")}
+    assert {p.rsplit("/", 1)[-1] for p in first_run_puts | second_run_puts} == shards
+    assert len(result.unchanged) == 2  # the shards of the commit that landed
+    # The end state is exactly a clean push's.
+    push_release(release, "medsins/clean", token=local_hub.token)
+    assert on_hub(local_hub) == on_hub(local_hub, "medsins/clean") == release_files(release)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"status": 503}, {"status": 502}, {"status": 429}, {"status": 409}, {"status": 412}, {"drop": True}],
+    ids=["503", "502", "429", "409-conflict", "412-precondition", "dropped-connection"],
+)
+def test_transient_errors_and_conflicts_are_retried(local_hub, release, fault):
+    local_hub.server.fail("commit", **fault)
+    delays: list[float] = []
+
+    result = push_release(release, REPO, token=local_hub.token, retry=fast(delays))
+
+    assert result.retries == 1 and delays == [0.5]
+    assert on_hub(local_hub) == release_files(release)
+    assert local_hub.server.commit_count(REPO) == 1 + 2  # initial + data + card: no duplicate
+
+
+def test_a_commit_whose_answer_was_lost_is_not_made_twice(local_hub, release):
+    local_hub.server.fail(
+        "commit", lose_response=True
+    )  # the commit lands, the client sees a dropped connection
+    delays: list[float] = []
+
+    result = push_release(release, REPO, token=local_hub.token, retry=fast(delays))
+
+    assert result.retries == 1
+    assert local_hub.server.commit_count(REPO) == 1 + 2
+    assert on_hub(local_hub) == release_files(release)
+
+
+def test_a_failed_upload_is_retried(local_hub, release):
+    local_hub.server.fail("lfs_upload", status=500)
+
+    push_release(release, REPO, token=local_hub.token)
+
+    assert on_hub(local_hub) == release_files(release)
+    assert len(local_hub.server.calls("lfs_upload")) == 5 + 1
+
+
+def test_non_transient_errors_are_not_retried(local_hub, release):
+    local_hub.server.fail("commit", status=422)
+    delays: list[float] = []
+    with pytest.raises(PushError) as err:
+        push_release(release, REPO, token=local_hub.token, retry=fast(delays))
+    assert delays == [] and err.value.kind == "hub"
+    assert "injected fault" in str(err.value)
+
+
+# --------------------------------------------------------------------------- auth and errors
+
+
+def test_no_token_is_a_clear_error_before_any_request(local_hub, release):
+    with pytest.raises(PushError) as err:
+        push_release(release, REPO)
+    assert err.value.kind == "auth"
+    assert "no Hugging Face token" in str(err.value) and "HF_TOKEN" in str(err.value)
+    assert local_hub.server.log == []
+
+
+def test_the_token_comes_from_hf_token(local_hub, release, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", local_hub.token)
+    push_release(release, REPO)
+    assert on_hub(local_hub) == release_files(release)
+
+
+def test_a_wrong_token_is_a_clear_auth_error(local_hub, release):
+    wrong = "hf_" + "x" * 32
+    with pytest.raises(PushError) as err:
+        push_release(release, REPO, token=wrong)
+    assert err.value.kind == "auth"
+    assert "rejected the token (401" in str(err.value)
+    assert wrong not in str(err.value)
+    assert local_hub.server.store.get("dataset", REPO) is None
+
+
+def test_a_token_without_rights_on_the_org_is_refused(local_hub, release):
+    with pytest.raises(PushError) as err:
+        push_release(release, REPO, token=local_hub.other_token)
+    assert err.value.kind == "auth" and "403" in str(err.value)
+
+
+def test_a_missing_repo_with_no_create_is_an_error(local_hub, release):
+    with pytest.raises(PushError) as err:
+        push_release(release, REPO, token=local_hub.token, create=False)
+    assert err.value.kind == "not-found"
+    assert "does not exist" in str(err.value) and "--no-create" in str(err.value)
+    assert local_hub.server.store.get("dataset", REPO) is None
+
+
+def test_a_card_the_hub_rejects_fails_before_anything_is_created(local_hub, tmp_path):
+    # A config without a name: the counts still match the manifest, but the Hub's validator says no.
+    bad = write_release(
+        tmp_path / "bad",
+        small_records(),
+        card_metadata={"configs": [{"data_files": [{"split": "train", "path": "data/*/*/train-*.parquet"}]}]},
+    )
+    with pytest.raises(PushError) as err:
+        push_release(bad, REPO, token=local_hub.token)
+    assert err.value.kind == "card"
+    assert "rejected the dataset card" in str(err.value) and "config_name" in str(err.value)
+    assert local_hub.server.store.get("dataset", REPO) is None
+    assert not UPLOAD_ROUTES & {r.route for r in local_hub.server.log}
+
+
+def run_cli(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="medsins")
+    push_command.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["push", *argv])
+    return args.func(args)
+
+
+def test_the_token_is_never_printed_or_logged(local_hub, release, capsys, caplog):
+    caplog.set_level(logging.DEBUG)  # every logger, including huggingface_hub's and the HTTP client's
+    wrong = "hf_" + "y" * 32
+
+    assert run_cli(str(release), "--repo", REPO, "--token", local_hub.token, "--dry-run") == 0
+    assert run_cli(str(release), "--repo", REPO, "--token", local_hub.token) == 0
+    assert run_cli(str(release), "--repo", REPO, "--token", wrong) == 1
+    assert run_cli(str(release), "--repo", "medsins/other", "--token", local_hub.token, "--no-create") == 1
+
+    out, err = capsys.readouterr()
+    seen = out + err + caplog.text
+    assert "published:" in out and "rejected the token" in err  # the runs did talk
+    assert local_hub.token not in seen and wrong not in seen
+    assert "hf_" not in seen
+
+
+def test_cli_errors_are_one_line_with_a_nonzero_exit(local_hub, release, capsys):
+    assert run_cli(str(release), "--repo", REPO) == 1
+    _, err = capsys.readouterr()
+    assert err.count("\n") == 1 and err.startswith("medsins: error: no Hugging Face token")
+
+
+def test_dry_run_prints_the_exact_commits_and_changes_nothing(local_hub, release, capsys):
+    assert run_cli(str(release), "--repo", REPO, "--token", local_hub.token, "--dry-run") == 0
+
+    out = capsys.readouterr().out
+    assert f"would create public dataset repo {REPO}" in out
+    assert "would make 2 commit(s) on main:" in out
+    assert "commit 1/2: 'Upload release data' (5 files" in out
+    assert "commit 2/2: 'Release public build (medsins 0.1.0, 15 records)' (2 files" in out
+    for path in release_files(release):
+        assert f"+ {path} (" in out
+    assert local_hub.server.store.get("dataset", REPO) is None
+    assert {r.method for r in local_hub.server.log} <= {"GET", "POST"}
+    assert {r.route for r in local_hub.server.log} <= {"repo_info", "validate_yaml"}
+
+
+def test_dry_run_after_a_change_lists_only_the_change(local_hub, release, tmp_path):
+    push_release(release, REPO, token=local_hub.token)
+    new = write_release(tmp_path / "new", [r for r in small_records() if r.task_id != "task11"])
+
+    plan = push_release(new, REPO, token=local_hub.token, dry_run=True)
+
+    assert [c.additions for c in plan.plan] == [["README.md", MANIFEST_NAME]]
+    assert plan.plan[0].deletions == ["data/qa/task11/train-00000-of-00001.parquet"]
+    assert "- data/qa/task11/train-00000-of-00001.parquet" in plan.describe()
+    assert on_hub(local_hub) == release_files(release)  # unchanged
+
+
+# --------------------------------------------------------------------------- safety
+
+
+@pytest.fixture(scope="module")
+def research_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_release(
+        tmp_path_factory.mktemp("research") / "release",
+        small_records(),
+        profile="research",
+        publishable=False,
+    )
+
+
+def test_a_restricted_release_is_never_pushed_to_a_public_repo(local_hub, research_release):
+    with pytest.raises(PushError) as err:
+        push_release(research_release, REPO, token=local_hub.token, private=False)
+    assert err.value.kind == "unsafe" and "publishable: false" in str(err.value)
+    assert local_hub.server.log == []  # refused before any request
+
+    HfApi(token=local_hub.token).create_repo("medsins/public", repo_type="dataset", private=False)
+    with pytest.raises(PushError) as err:
+        push_release(research_release, "medsins/public", token=local_hub.token)
+    assert err.value.kind == "unsafe"
+    assert local_hub.server.commit_count("medsins/public") == 1  # nothing was committed
+
+
+def test_a_restricted_release_goes_to_a_private_repo_by_default(local_hub, research_release):
+    result = push_release(research_release, REPO, token=local_hub.token)
+    assert result.private and local_hub.server.repo(REPO).meta["private"] is True
+    # Private for real: invisible to anonymous callers and to other users.
+    for token in (False, local_hub.other_token):
+        with pytest.raises(RepositoryNotFoundError):
+            HfApi(token=token).repo_info(REPO, repo_type="dataset")
+    assert HfApi(token=local_hub.token).repo_info(REPO, repo_type="dataset").private is True
+
+
+def test_restricted_sources_block_a_public_push_even_if_the_profile_says_publishable(local_hub, tmp_path):
+    rel = write_release(
+        tmp_path / "rel", small_records(), sources={"ncbi_disease": {"access": "credentialed"}}
+    )
+    with pytest.raises(PushError) as err:
+        push_release(rel, REPO, token=local_hub.token, private=False)
+    assert "ncbi_disease" in str(err.value)
+    # A restricted source whose records were all dropped by the license filter does not count.
+    manifest = read_manifest(rel)
+    manifest.counts["ncbi_disease"].kept = 0
+    assert restricted_sources(manifest) == []
+
+
+def _tamper_shard(rel: Path) -> None:
+    shard = rel / "data/ner/task27/train-00000-of-00001.parquet"
+    data = bytearray(shard.read_bytes())
+    data[100] ^= 0xFF
+    shard.write_bytes(bytes(data))
+
+
+def _remove_shard(rel: Path) -> None:
+    (rel / "data/qa/task11/train-00000-of-00001.parquet").unlink()
+
+
+def _card_disagrees(rel: Path) -> None:
+    # The card's counts change and its checksum is updated: files agree, counts do not.
+    card = rel / "README.md"
+    card.write_text(
+        re.sub(r"num_examples: (\d+)", lambda m: f"num_examples: {int(m[1]) + 1}", card.read_text(), count=1)
+    )
+    manifest = read_manifest(rel)
+    manifest.files["README.md"].sha256 = sha256_file(card)
+    manifest.files["README.md"].bytes = card.stat().st_size
+    write_manifest(rel, manifest)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        (_tamper_shard, "differs from the manifest (checksum changed)"),
+        (_remove_shard, "file listed in the manifest is missing"),
+        (_card_disagrees, "config 'all' has counts"),
+    ],
+    ids=["checksum", "missing-shard", "card-counts"],
+)
+def test_a_release_that_disagrees_with_its_manifest_is_refused(local_hub, release, tmp_path, tamper, message):
+    rel = tmp_path / "rel"
+    shutil.copytree(release, rel)
+    tamper(rel)
+    with pytest.raises(ReleaseError, match=re.escape(message)):
+        push_release(rel, REPO, token=local_hub.token)
+    assert local_hub.server.log == []
+
+
+# --------------------------------------------------------------------------- PRs and branches
+
+
+def test_create_pr_opens_a_pull_request_and_leaves_main_alone(local_hub, release):
+    HfApi(token=local_hub.token).create_repo(REPO, repo_type="dataset")
+    main_before = local_hub.server.head(REPO)
+
+    result = push_release(release, REPO, token=local_hub.token, create_pr=True, commit_max_files=2)
+
+    assert result.pr_url is not None and result.pr_url.endswith(f"/datasets/{REPO}/discussions/1")
+    assert local_hub.server.head(REPO) == main_before
+    assert on_hub(local_hub, revision="refs/pr/1") == release_files(release)
+    assert local_hub.server.head(REPO, "refs/pr/1") == result.commit_oids[-1]
+    assert len(result.commit_oids) == 4  # 3 data commits + the card, all on the PR
+    refs = HfApi(token=local_hub.token).list_repo_refs(REPO, repo_type="dataset", include_pull_requests=True)
+    assert [r.ref for r in refs.pull_requests] == ["refs/pr/1"]
+    assert "pull request: " in result.describe()
+
+
+def test_push_to_a_branch_creates_it_from_main(local_hub, release):
+    push_release(release, REPO, token=local_hub.token)
+    main = local_hub.server.head(REPO)
+    new_records = [
+        *small_records(),
+        make_record("task11", "pubmedqa", "qa", "Question Answering", "train", 7),
+    ]
+    new = write_release(local_hub.home.parent / "v2", new_records)
+
+    result = push_release(new, REPO, token=local_hub.token, revision="v2")
+
+    assert result.create_branch and result.revision == "v2"
+    assert local_hub.server.head(REPO) == main
+    assert on_hub(local_hub, revision="v2") == release_files(new)
+    assert push_release(new, REPO, token=local_hub.token, revision="v2").up_to_date
+
+
+# --------------------------------------------------------------------------- planning (no server)
+
+
+def test_plan_bounds_commits_by_files_and_bytes(release):
+    manifest = read_manifest(release)
+    local = {
+        f"data/x/{i}.parquet": LocalFile(f"data/x/{i}.parquet", release / "README.md", f"{i:064x}", 400)
+        for i in range(5)
+    }
+    local["README.md"] = LocalFile("README.md", release / "README.md", "a" * 64, 10)
+    remote = {"data/x/0.parquet": RemoteFile("data/x/0.parquet", 400, f"{0:064x}", "b" * 40)}
+
+    commits, unchanged = plan_push(local, remote, manifest=manifest, max_files=3, max_bytes=1000)
+
+    assert unchanged == ["data/x/0.parquet"]
+    assert [c.additions for c in commits] == [
+        ["data/x/1.parquet", "data/x/2.parquet"],  # a third file would pass 1000 bytes
+        ["data/x/3.parquet", "data/x/4.parquet"],
+        ["README.md"],
+    ]
+    assert [c.message for c in commits[:2]] == ["Upload release data (1/2)", "Upload release data (2/2)"]
