@@ -10,11 +10,15 @@ Public API::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
 from medsins.errors import InputError, MedsinsError, ReleaseError, SourceError, UnknownNameError
+
+# Imported eagerly so the function, not the submodule, is bound to ``medsins.load``
+# (load.py imports datasets lazily, so this stays cheap).
+from medsins.load import DEFAULT_REPO_ID, load
 from medsins.records import AccessLevel, Example, Record, SourceManifest, Split, Task
 from medsins.taxonomy import Category, TextSource
 
@@ -36,14 +40,8 @@ def sources() -> list[SourceManifest]:
     return sorted((s.manifest for s in catalog()), key=lambda m: m.id)
 
 
-def load(*args: Any, **kwargs: Any) -> Any:
-    """Load a config, alias or task of a release; see :func:`medsins.load.load`."""
-    from medsins.load import load as _load
-
-    return _load(*args, **kwargs)
-
-
 __all__ = [
+    "DEFAULT_REPO_ID",
     "AccessLevel",
     "Category",
     "Example",

@@ -39,7 +39,7 @@ from medsins.plugins import Source, catalog
 from medsins.records import AccessLevel, Record
 from medsins.release.manifest import FateCounts, ReleaseManifest, SourceProvenance, sha256_file
 from medsins.release.schema import RECORD_SCHEMA, records_to_table
-from medsins.stages.license import Profile, license_block
+from medsins.stages.license import Profile, license_block, strictest
 
 #: Records per Arrow batch in every streaming stage.
 BATCH = 20_000
@@ -193,6 +193,27 @@ def convert_stage(source_id: str, raw: Path, work: Path) -> dict[str, Any]:
 # -- stage: filter (license, language) ----------------------------------------------
 
 
+def _access_by_task(source: Source) -> Callable[[str], AccessLevel]:
+    """The access level a record of ``source`` is held to, per task id.
+
+    Native sources answer for themselves; task-file sources inherit the stricter
+    level of the task's native corpus (see :mod:`medsins.stages.license`).
+    """
+    found = catalog()
+    cache: dict[str, AccessLevel] = {}
+
+    def access(task_id: str) -> AccessLevel:
+        if task_id not in cache:
+            level = source.manifest.access
+            native = found.registry.get(task_id).source if task_id in found.registry else None
+            if not source.manifest.native and native in found.sources:
+                level = strictest(level, found.get(native).manifest.access)
+            cache[task_id] = level
+        return cache[task_id]
+
+    return access
+
+
 def filter_stage(source_id: str, work: Path, profile: Profile, language: bool) -> dict[str, Any]:
     """License then language filter of one source into ``work/filter/<source>/``."""
     source = catalog().get(source_id)
@@ -200,13 +221,15 @@ def filter_stage(source_id: str, work: Path, profile: Profile, language: bool) -
     if convert_done is None:
         raise MedsinsError(f"internal: {source_id} was not converted")
     folder = work / "filter" / source_id
-    key = _digest(convert_done["key"], profile.value, language)
+    # Access levels of every source matter: task-file records inherit their native corpus's.
+    levels = sorted((s.id, s.manifest.access.value) for s in catalog())
+    key = _digest(convert_done["key"], profile.value, language, levels)
     done = _done(folder)
     if done and done.get("key") == key:
         return done
     _fresh(folder)
     counts: Counter[str] = Counter()
-    access: AccessLevel = source.manifest.access
+    access_of = _access_by_task(source)
     checker = None
     if language:
         from medsins.stages.language import LanguageFilter
@@ -220,7 +243,7 @@ def filter_stage(source_id: str, work: Path, profile: Profile, language: bool) -
             cols = table.select(["id", "task_id", "split", "license"]).to_pydict()
             keep = [True] * table.num_rows
             for i, license_id in enumerate(cols["license"]):
-                reason = license_block(profile, access, license_id)
+                reason = license_block(profile, access_of(cols["task_id"][i]), license_id)
                 if reason:
                     keep[i] = False
                     counts["license"] += 1

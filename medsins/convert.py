@@ -7,6 +7,7 @@ raw item ends as exactly one :class:`Record` or one :class:`Rejection`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -110,8 +111,6 @@ def _drain(pending: list[Rejection]) -> Iterator[Rejection]:
 def _origin(error: InputError, raw: Path) -> str:
     """``file, where`` with the file relative to the raw folder when possible."""
     path = error.path or str(raw)
-    try:
+    with suppress(ValueError):  # outside the raw folder: keep the path as given
         path = str(Path(path).resolve().relative_to(raw.resolve()))
-    except ValueError:
-        pass
     return f"{path}, {error.where}" if error.where else path

@@ -57,7 +57,7 @@ def test_jsonl_bad_line_raises_without_callback(tmp_path):
 
 
 def test_non_utf8_file_names_the_line(tmp_path):
-    path = write(tmp_path, "devel.tsv", "Aspirin\tB-Chemical\n".encode() + "caf\xe9\tO\n".encode("latin-1"))
+    path = write(tmp_path, "devel.tsv", b"Aspirin\tB-Chemical\n" + "caf\xe9\tO\n".encode("latin-1"))
     with pytest.raises(InputError) as info:
         list(read_iob(path))
     assert "devel.tsv, line 2" in str(info.value)

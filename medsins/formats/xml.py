@@ -29,4 +29,5 @@ def iter_xml(path: Path, tag: str) -> Iterator[tuple[str, ET.Element]]:
                 element.clear()
     except ET.ParseError as exc:
         line, column = exc.position
-        raise InputError(path, f"line {line}, column {column}", f"malformed XML: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+        reason = getattr(exc, "msg", None) or str(exc)
+        raise InputError(path, f"line {line}, column {column}", f"malformed XML: {reason}") from None

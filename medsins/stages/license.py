@@ -7,6 +7,10 @@ Profiles:
 * ``research`` — adds registration-gated corpora and unknown licenses (for a
   private, access-controlled release); never credentialed data.
 * ``local`` — keeps everything, for one's own machine; never publishable.
+
+A record repackaged from task files (the upstream release, contributor files)
+is held to the access level of its task's native corpus as well as its own
+source's: an upstream copy of a MIMIC task is credentialed data.
 """
 
 from __future__ import annotations
@@ -27,6 +31,14 @@ class Profile(StrEnum):
     def publishable(self) -> bool:
         """Whether a release of this profile may go to a public repository."""
         return self is Profile.PUBLIC
+
+
+_ORDER = (AccessLevel.OPEN, AccessLevel.REGISTERED, AccessLevel.CREDENTIALED)
+
+
+def strictest(*levels: AccessLevel) -> AccessLevel:
+    """The most restrictive of several access levels."""
+    return max(levels, key=_ORDER.index)
 
 
 def license_block(profile: Profile, access: AccessLevel, license_id: str) -> str | None:
