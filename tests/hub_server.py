@@ -50,9 +50,7 @@ LFS_SUFFIXES = (".parquet", ".arrow", ".bin", ".zip", ".gz", ".zst", ".npy", ".s
 #: Above this size a file is LFS whatever its name (the Hub uses 10 MB).
 LFS_MIN_SIZE = 10 * 1024 * 1024
 
-DEFAULT_GITATTRIBUTES = "".join(
-    f"*{suffix} filter=lfs diff=lfs merge=lfs -text\n" for suffix in LFS_SUFFIXES
-).encode()
+DEFAULT_GITATTRIBUTES = "".join(f"*{suffix} filter=lfs diff=lfs merge=lfs -text\n" for suffix in LFS_SUFFIXES).encode()
 
 
 class HubError(Exception):
@@ -119,9 +117,7 @@ class Repo:
 
     def branches(self) -> dict[str, str]:
         heads = self.root / "refs" / "heads"
-        return {
-            p.relative_to(heads).as_posix(): p.read_text().strip() for p in heads.rglob("*") if p.is_file()
-        }
+        return {p.relative_to(heads).as_posix(): p.read_text().strip() for p in heads.rglob("*") if p.is_file()}
 
     def pull_refs(self) -> dict[int, str]:
         prs = self.root / "refs" / "pr"
@@ -478,10 +474,12 @@ class _Handler(BaseHTTPRequestHandler):
         siblings = []
         for path, entry in sorted(commit["tree"].items()):
             sibling: dict[str, Any] = {"rfilename": path}
-            if blobs:
-                sibling.update(self._file_json(repo, path, entry))
-                sibling.pop("path"), sibling.pop("type")
-                sibling["blobId"] = sibling.pop("oid")
+            if blobs:  # with ?blobs=true: size, git blob id and LFS info (here keyed "sha256", not "oid")
+                listed = self._file_json(repo, path, entry)
+                sibling.update(size=listed["size"], blobId=listed["oid"])
+                if "lfs" in listed:
+                    lfs = listed["lfs"]
+                    sibling["lfs"] = {"size": lfs["size"], "sha256": lfs["oid"], "pointerSize": lfs["pointerSize"]}
             siblings.append(sibling)
         meta = repo.meta
         return (
@@ -550,9 +548,7 @@ class _Handler(BaseHTTPRequestHandler):
         repo = self._repo(params, write=True)
         request = json.loads(body or b"{}")
         with self.state.store.lock:
-            num = self._open_discussion(
-                repo, request.get("title", ""), bool(request.get("pullRequest")), "main"
-            )
+            num = self._open_discussion(repo, request.get("title", ""), bool(request.get("pullRequest")), "main")
         return 200, {}, {"num": num, "url": f"{self._repo_url(repo)}/discussions/{num}"}
 
     def _open_discussion(self, repo: Repo, title: str, pull_request: bool, base: str) -> int:
@@ -590,13 +586,11 @@ class _Handler(BaseHTTPRequestHandler):
             "author": {"name": info["author"]},
             "repo": {"name": repo.repo_id, "type": repo.repo_type},
             "events": [],
-            "changes": {"base": f"refs/heads/{info['base']}"} if info["isPullRequest"] else None,
             "diff": "",
         }
         if info["isPullRequest"]:
-            payload["conflictingFiles"] = None
-            payload["targetBranch"] = f"refs/heads/{info['base']}"
-            payload["mergeCommitOid"] = None
+            payload["changes"] = {"base": f"refs/heads/{info['base']}"}
+            payload["filesWithConflicts"] = []
         return 200, {}, payload
 
     # -- routes: listing
@@ -617,9 +611,7 @@ class _Handler(BaseHTTPRequestHandler):
             "path": path,
         }
 
-    def _entries(
-        self, repo: Repo, tree: dict[str, Any], base: str, *, recursive: bool
-    ) -> list[dict[str, Any]]:
+    def _entries(self, repo: Repo, tree: dict[str, Any], base: str, *, recursive: bool) -> list[dict[str, Any]]:
         """The tree listing under ``base``: direct children, or everything below with ``recursive``."""
         prefix = f"{base}/" if base else ""
         folders: dict[str, list[str]] = {}
@@ -740,9 +732,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _signature(self, repo: Repo, oid: str) -> str:
-        return hmac.new(
-            self.state.secret, f"{repo.repo_type}/{repo.repo_id}/{oid}".encode(), "sha256"
-        ).hexdigest()
+        return hmac.new(self.state.secret, f"{repo.repo_type}/{repo.repo_id}/{oid}".encode(), "sha256").hexdigest()
 
     def _upload_href(self, repo: Repo, oid: str) -> str:
         # A pre-signed URL, like S3's: the PUT carries no token, the signature authorizes it.
@@ -800,9 +790,7 @@ class _Handler(BaseHTTPRequestHandler):
             oid = repo.write_commit([head], tree, header.get("summary", ""), header.get("description", ""))
             payload: dict[str, Any] = {"success": True, "commitOid": oid, "hookOutput": ""}
             if create_pr:
-                num = self._open_discussion(
-                    repo, header.get("summary", ""), True, ref.removeprefix("refs/heads/")
-                )
+                num = self._open_discussion(repo, header.get("summary", ""), True, ref.removeprefix("refs/heads/"))
                 repo.set_ref(f"refs/pr/{num}", oid)
                 payload["pullRequestUrl"] = f"{self._repo_url(repo)}/discussions/{num}"
             else:
@@ -895,15 +883,10 @@ def validate_card(content: str, repo_type: str) -> tuple[list[str], list[str]]:
             files = config.get("data_files")
             ok = isinstance(files, str) or (
                 isinstance(files, list)
-                and all(
-                    isinstance(f, str) or (isinstance(f, dict) and "split" in f and "path" in f)
-                    for f in files
-                )
+                and all(isinstance(f, str) or (isinstance(f, dict) and "split" in f and "path" in f) for f in files)
             )
             if not ok:
-                errors.append(
-                    f'"configs[{i}].data_files" must be a string, a list of strings or of {{split, path}}'
-                )
+                errors.append(f'"configs[{i}].data_files" must be a string, a list of strings or of {{split, path}}')
         if len(names) != len(set(names)):
             errors.append('"configs" has duplicate config_name values')
         if sum(1 for c in configs if isinstance(c, dict) and c.get("default")) > 1:
@@ -1129,9 +1112,7 @@ def _quiet_progress_bars() -> Iterator[None]:
 
 
 @pytest.fixture
-def local_hub(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[LocalHub]:
+def local_hub(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalHub]:
     """A running local Hub with the clients pointed at it; stopped afterwards."""
     root = tmp_path_factory.mktemp("hub")
     token, other = "hf_" + secrets.token_hex(16), "hf_" + secrets.token_hex(16)
@@ -1237,9 +1218,7 @@ def write_release(
             nbytes[name, split] = nbytes.get((name, split), 0) + table.nbytes
 
     def data_files(name: str) -> list[dict[str, str]]:
-        pattern = {"all": "data/*/*"}.get(name) or (
-            f"data/*/{name}" if name.startswith("task") else f"data/{name}/*"
-        )
+        pattern = {"all": "data/*/*"}.get(name) or (f"data/*/{name}" if name.startswith("task") else f"data/{name}/*")
         return [{"split": split, "path": f"{pattern}/{split}-*.parquet"} for split in sorted(configs[name])]
 
     features = datasets.Features.from_arrow_schema(RECORD_SCHEMA)._to_yaml_list()

@@ -187,9 +187,7 @@ def test_transient_errors_and_conflicts_are_retried(local_hub, release, fault):
 
 
 def test_a_commit_whose_answer_was_lost_is_not_made_twice(local_hub, release):
-    local_hub.server.fail(
-        "commit", lose_response=True
-    )  # the commit lands, the client sees a dropped connection
+    local_hub.server.fail("commit", lose_response=True)  # the commit lands, the client sees a dropped connection
     delays: list[float] = []
 
     result = push_release(release, REPO, token=local_hub.token, retry=fast(delays))
@@ -366,9 +364,7 @@ def test_a_restricted_release_goes_to_a_private_repo_by_default(local_hub, resea
 
 
 def test_restricted_sources_block_a_public_push_even_if_the_profile_says_publishable(local_hub, tmp_path):
-    rel = write_release(
-        tmp_path / "rel", small_records(), sources={"ncbi_disease": {"access": "credentialed"}}
-    )
+    rel = write_release(tmp_path / "rel", small_records(), sources={"ncbi_disease": {"access": "credentialed"}})
     with pytest.raises(PushError) as err:
         push_release(rel, REPO, token=local_hub.token, private=False)
     assert "ncbi_disease" in str(err.value)
@@ -422,7 +418,9 @@ def test_a_release_that_disagrees_with_its_manifest_is_refused(local_hub, releas
 # --------------------------------------------------------------------------- PRs and branches
 
 
-def test_create_pr_opens_a_pull_request_and_leaves_main_alone(local_hub, release):
+def test_create_pr_opens_a_pull_request_and_leaves_main_alone(local_hub, release, tmp_path):
+    import datasets
+
     HfApi(token=local_hub.token).create_repo(REPO, repo_type="dataset")
     main_before = local_hub.server.head(REPO)
 
@@ -436,6 +434,9 @@ def test_create_pr_opens_a_pull_request_and_leaves_main_alone(local_hub, release
     refs = HfApi(token=local_hub.token).list_repo_refs(REPO, repo_type="dataset", include_pull_requests=True)
     assert [r.ref for r in refs.pull_requests] == ["refs/pr/1"]
     assert "pull request: " in result.describe()
+    # The PR revision reads back through datasets, main has no release yet.
+    pr = datasets.load_dataset(REPO, "task11", split="train", revision="refs/pr/1", cache_dir=str(tmp_path))
+    assert sorted(pr["id"]) == sorted(r.id for r in small_records() if r.task_id == "task11")
 
 
 def test_push_to_a_branch_creates_it_from_main(local_hub, release):
@@ -453,6 +454,29 @@ def test_push_to_a_branch_creates_it_from_main(local_hub, release):
     assert local_hub.server.head(REPO) == main
     assert on_hub(local_hub, revision="v2") == release_files(new)
     assert push_release(new, REPO, token=local_hub.token, revision="v2").up_to_date
+
+
+def test_the_local_hub_answers_the_other_client_calls(local_hub, release):
+    """Routes push itself does not need, checked with the real client so the server stays honest."""
+    api = HfApi(token=local_hub.token)
+    assert api.whoami()["name"] == "medsins-bot"
+    push_release(release, REPO, token=local_hub.token, commit_max_files=3)
+    commits = api.list_repo_commits(REPO, repo_type="dataset")
+    assert [c.title for c in commits] == [
+        "Release public build (medsins 0.1.0, 15 records)",
+        "Upload release data (2/2)",
+        "Upload release data (1/2)",
+        "initial commit",
+    ]
+    pr = api.create_pull_request(REPO, title="Fix a label", repo_type="dataset")
+    assert pr.num == 1 and pr.is_pull_request and pr.git_reference == "refs/pr/1"
+    assert local_hub.server.head(REPO, "refs/pr/1") == local_hub.server.head(REPO)
+    api.update_repo_settings(REPO, repo_type="dataset", private=True)
+    with pytest.raises(RepositoryNotFoundError):
+        HfApi(token=False).repo_info(REPO, repo_type="dataset")
+    info = api.repo_info(REPO, repo_type="dataset", files_metadata=True)
+    shard = next(s for s in info.siblings if s.rfilename == "data/qa/task11/train-00000-of-00001.parquet")
+    assert shard.lfs is not None and shard.lfs.sha256 == release_files(release)[shard.rfilename]
 
 
 # --------------------------------------------------------------------------- planning (no server)

@@ -154,9 +154,7 @@ class PushResult:
         if self.create_branch:
             lines.append(f"{verb} create branch {self.revision} from main")
         if self.up_to_date:
-            lines.append(
-                f"{self.revision} is up to date: {len(self.unchanged)} files unchanged, no commit needed"
-            )
+            lines.append(f"{self.revision} is up to date: {len(self.unchanged)} files unchanged, no commit needed")
             return "\n".join(lines)
         target = f"a new pull request against {self.revision}" if self.pull_request else self.revision
         lines.append(f"{verb} make {len(self.plan)} commit(s) on {target}:")
@@ -198,9 +196,7 @@ def card_counts(card_text: str, where: str = CARD_NAME) -> dict[str, dict[str, i
     try:
         metadata = yaml.safe_load(match[1]) or {}
     except yaml.YAMLError as exc:
-        raise ReleaseError(
-            f"{where}: the card's YAML metadata does not parse: {exc}".splitlines()[0]
-        ) from None
+        raise ReleaseError(f"{where}: the card's YAML metadata does not parse: {exc}".splitlines()[0]) from None
     infos = metadata.get("dataset_info", []) if isinstance(metadata, dict) else []
     out: dict[str, dict[str, int]] = {}
     for info in infos if isinstance(infos, list) else [infos]:
@@ -220,9 +216,7 @@ def check_card(release_dir: Path, manifest: ReleaseManifest) -> None:
     for name in sorted(set(counts) | set(manifest.configs)):
         card, listed = counts.get(name), manifest.configs.get(name)
         if card != listed:
-            raise ReleaseError(
-                f"{path}: config {name!r} has counts {card} in the card but {listed} in {MANIFEST_NAME}"
-            )
+            raise ReleaseError(f"{path}: config {name!r} has counts {card} in the card but {listed} in {MANIFEST_NAME}")
 
 
 def restricted_sources(manifest: ReleaseManifest) -> list[str]:
@@ -280,9 +274,7 @@ class LocalFile:
 def local_files(release_dir: Path, manifest: ReleaseManifest) -> dict[str, LocalFile]:
     """Every file to publish: the manifest's files plus ``manifest.json`` itself."""
     root = Path(release_dir)
-    files = {
-        path: LocalFile(path, root / path, info.sha256, info.bytes) for path, info in manifest.files.items()
-    }
+    files = {path: LocalFile(path, root / path, info.sha256, info.bytes) for path, info in manifest.files.items()}
     manifest_path = root / MANIFEST_NAME
     files[MANIFEST_NAME] = LocalFile(
         MANIFEST_NAME, manifest_path, sha256_file(manifest_path), manifest_path.stat().st_size
@@ -343,8 +335,7 @@ def plan_push(
         commits.append(
             PlannedCommit(
                 f"Release {manifest.profile} build (medsins {manifest.medsins_version}{kept})",
-                tuple(FileChange(f.path, f.bytes) for f in last)
-                + tuple(FileChange(p, 0, True) for p in stale),
+                tuple(FileChange(f.path, f.bytes) for f in last) + tuple(FileChange(p, 0, True) for p in stale),
             )
         )
     return commits, unchanged
@@ -512,9 +503,7 @@ class _Hub:
     def head(self, revision: str) -> str:
         info = self.call(
             f"reading {revision}",
-            lambda: self.api.repo_info(
-                self.repo_id, repo_type="dataset", revision=revision, token=self.token
-            ),
+            lambda: self.api.repo_info(self.repo_id, repo_type="dataset", revision=revision, token=self.token),
         )
         assert info.sha is not None
         return info.sha
@@ -551,7 +540,7 @@ class _Hub:
             response = get_session().post(
                 f"{self.api.endpoint}/api/validate-yaml",
                 json={"content": text, "repoType": "dataset"},
-                headers=build_hf_headers(token=self.token, library_name="medsins"),
+                headers=build_hf_headers(token=self.token or False, library_name="medsins"),
             )
             if response.status_code == 400:
                 try:
@@ -646,9 +635,7 @@ def push_release(
     check_card(root, manifest)
     if private is False and not public_allowed(manifest):
         raise PushError(_unsafe_message(manifest, repo_id), "unsafe")
-    wanted_private = (
-        private if private is not None else not (manifest.profile == "public" and public_allowed(manifest))
-    )
+    wanted_private = private if private is not None else not (manifest.profile == "public" and public_allowed(manifest))
 
     # 2. Who and where.
     token = resolve_token(token)
@@ -667,7 +654,12 @@ def push_release(
 
     # 3. The Hub validates the card first (also in a dry run): a card it would reject
     #    fails the push before a repository is created or a byte is uploaded.
-    hub.validate_card((root / CARD_NAME).read_text(encoding="utf-8"))
+    try:
+        hub.validate_card((root / CARD_NAME).read_text(encoding="utf-8"))
+    except PushError as exc:
+        if not (exc.kind == "auth" and token is None):
+            raise
+        log.warning("dry run without a token: the Hub did not validate the card")
 
     # 4. The repository: exists? visible to whom?
     existing_private = hub.repo_private()
@@ -709,9 +701,7 @@ def push_release(
     if result.create_branch and not dry_run:
         hub.call(
             f"creating branch {branch}",
-            lambda: api.create_branch(
-                repo_id, branch=branch, repo_type="dataset", exist_ok=True, token=token
-            ),
+            lambda: api.create_branch(repo_id, branch=branch, repo_type="dataset", exist_ok=True, token=token),
         )
         head = hub.head(branch)
         if result.create_repo:
@@ -792,9 +782,7 @@ def _commit(
             deletes = [p for p in deletes if p in remote]
             if not adds and not deletes:  # it landed: the head already holds this commit's changes
                 return str(state["parent"]), None
-        operations: list[Any] = [
-            CommitOperationAdd(path_in_repo=p, path_or_fileobj=str(root / p)) for p in adds
-        ]
+        operations: list[Any] = [CommitOperationAdd(path_in_repo=p, path_or_fileobj=str(root / p)) for p in adds]
         operations += [CommitOperationDelete(path_in_repo=p) for p in deletes]
         info = hub.api.create_commit(
             hub.repo_id,

@@ -1,0 +1,163 @@
+"""Round trip: a release built from ../shared/realdata, pushed to the local Hub, read back.
+
+``medsins.load(..., repo_id=…)`` and ``datasets.load_dataset(repo_id, …)`` go
+through the local endpoint with the real clients (``HfFileSystem``, resolve
+downloads) and must give exactly the rows of the local release's shards.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from hub_server import LocalHub, local_hub
+
+import medsins
+from medsins.release.manifest import MANIFEST_NAME, read_manifest, sha256_file, verify_release
+from medsins.release.push import PushError, RetryPolicy, push_release
+
+__all__ = ["local_hub"]  # the fixture, imported for pytest
+
+pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
+
+REPO = "medsins/meds-ins"
+#: Real corpora: three NER sources and one MCQA benchmark source.
+SOURCES = ("bc5cdr", "ncbi_disease", "species800", "medqa")
+
+
+def _write_from_converted(realdata: Path, out: Path) -> Path:
+    """Convert the real corpora and write the release with the release writer."""
+    from medsins.convert import convert_source
+    from medsins.plugins import catalog
+    from medsins.records import Record
+    from medsins.release.manifest import FateCounts, ReleaseManifest, SourceProvenance
+    from medsins.release.schema import records_to_table
+    from medsins.release.writer import write_release
+
+    found = catalog()
+    records: dict[str, Record] = {}
+    counts: dict[str, FateCounts] = {}
+    for sid in SOURCES:
+        kept = [r for r in convert_source(found.get(sid), realdata / sid, found.registry) if isinstance(r, Record)]
+        counts[sid] = FateCounts(entered=len(kept), kept=len(kept))
+        records.update((r.id, r) for r in kept)
+    assert len(records) == sum(c.kept for c in counts.values()), "record ids must be unique across sources"
+    counts["total"] = FateCounts(entered=len(records), kept=len(records))
+    kept_path = out.parent / "kept.parquet"
+    rows = sorted(records.values(), key=lambda r: (r.task_id, r.split.value, r.id))
+    pq.write_table(records_to_table(rows), kept_path)
+    manifests = {sid: found.get(sid).manifest for sid in SOURCES}
+    manifest = ReleaseManifest(
+        medsins_version=medsins.__version__,
+        profile="public",
+        publishable=True,
+        sources={
+            sid: SourceProvenance(license=m.license, access=m.access.value, version=m.version)
+            for sid, m in manifests.items()
+        },
+        counts=counts,
+    )
+    write_release(kept_path, out, registry=found.registry, sources=manifests, manifest=manifest)
+    return out
+
+
+@pytest.fixture(scope="module")
+def release(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = _write_from_converted(realdata, tmp_path_factory.mktemp("build") / "release")
+    verify_release(out)
+    return out
+
+
+def release_rows(release: Path, pattern: str) -> list[dict]:
+    """Rows of the local shards matching ``pattern``, read with pyarrow (not through datasets)."""
+    rows = [row for shard in sorted(release.glob(pattern)) for row in pq.read_table(shard).to_pylist()]
+    return sorted(rows, key=lambda r: r["id"])
+
+
+def hub_rows(dataset) -> list[dict]:
+    return sorted(dataset.to_list(), key=lambda r: r["id"])
+
+
+def published(hub: LocalHub, repo: str = REPO) -> dict[str, str]:
+    files = hub.server.files(repo)
+    files.pop(".gitattributes")
+    return files
+
+
+def release_files(release: Path) -> dict[str, str]:
+    files = {path: info.sha256 for path, info in read_manifest(release).files.items()}
+    files[MANIFEST_NAME] = sha256_file(release / MANIFEST_NAME)
+    return files
+
+
+def test_a_pushed_release_reads_back_identically_through_both_clients(local_hub, release, tmp_path):
+    import datasets
+
+    push_release(release, REPO, token=local_hub.token)
+    pushed_routes = local_hub.server.routes_used()
+    assert published(local_hub) == release_files(release)
+
+    ner = release_rows(release, "data/ner/*/train-*.parquet")
+    assert {r["task_id"] for r in ner} == {"task27", "task28", "task126", "task128"}  # all three NER corpora
+    start = len(local_hub.server.log)
+
+    via_medsins = medsins.load("ner", repo_id=REPO, cache_dir=tmp_path / "a")
+    via_datasets = datasets.load_dataset(REPO, "ner", cache_dir=str(tmp_path / "b"))
+
+    assert list(via_medsins) == list(via_datasets) == ["train"]
+    assert hub_rows(via_medsins["train"]) == hub_rows(via_datasets["train"]) == ner
+    # A task config and a benchmark split, through the same endpoint.
+    task = medsins.load("task27", split="train", repo_id=REPO, cache_dir=tmp_path / "a")
+    assert hub_rows(task) == release_rows(release, "data/ner/task27/train-*.parquet")
+    bench = datasets.load_dataset(REPO, "mcqa", split="test", cache_dir=str(tmp_path / "b"))
+    assert hub_rows(bench) == release_rows(release, "data/qa/task57/test-*.parquet") != []
+    # The local folder gives the same rows too.
+    assert hub_rows(medsins.load("ner", path=release, cache_dir=tmp_path / "c")["train"]) == ner
+
+    read_routes = {(r.method, r.route) for r in local_hub.server.log[start:]}
+    assert read_routes >= {("GET", "repo_info"), ("GET", "tree"), ("HEAD", "resolve"), ("GET", "resolve")}
+    assert pushed_routes >= {
+        ("POST", "validate_yaml"),
+        ("GET", "repo_info"),
+        ("POST", "create_repo"),
+        ("POST", "preupload"),
+        ("POST", "lfs_batch"),
+        ("PUT", "lfs_upload"),
+        ("POST", "commit"),
+    }
+
+
+def test_a_second_push_of_an_unchanged_release_makes_no_commit(local_hub, release):
+    push_release(release, REPO, token=local_hub.token)
+    commits = local_hub.server.commit_count(REPO)
+
+    again = push_release(release, REPO, token=local_hub.token)
+
+    assert again.up_to_date
+    assert local_hub.server.commit_count(REPO) == commits
+    assert sum(r.route == "commit" for r in local_hub.server.log) == commits - 1  # only the first push's
+
+
+def test_an_interrupted_push_is_finished_by_a_rerun_and_reads_back(local_hub, release, tmp_path):
+    import datasets
+
+    local_hub.server.fail("commit", drop=True, after=1, times=100)  # the connection dies from commit 2 on
+    with pytest.raises(PushError, match="run it again"):
+        push_release(
+            release,
+            REPO,
+            token=local_hub.token,
+            commit_max_files=2,
+            retry=RetryPolicy(attempts=2, sleep=lambda _: None),
+        )
+    assert "README.md" not in local_hub.server.files(REPO)  # nothing looks like a release yet
+
+    local_hub.restart()
+    result = push_release(release, REPO, token=local_hub.token, commit_max_files=2)
+    push_release(release, "medsins/clean", token=local_hub.token)
+
+    assert len(result.unchanged) == 2  # the first data commit survived the interruption
+    assert published(local_hub) == published(local_hub, "medsins/clean") == release_files(release)
+    ner = datasets.load_dataset(REPO, "ner", split="train", cache_dir=str(tmp_path / "d"))
+    assert hub_rows(ner) == release_rows(release, "data/ner/*/train-*.parquet")
