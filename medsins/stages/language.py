@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
@@ -53,31 +53,86 @@ LATIN_LANGUAGES = ("en", "fr", "es", "de", "sv", "ca")
 
 Side = Literal["input", "output"]
 
-# Tokens with a digit (doses, codes, formulas, gene names: 500, E11.9, C12H22O11, BRCA1, ICD-10)
-# and all-capitals acronyms (ICD, CPAP, HIV) say nothing about the language around them.
-_NOISE = re.compile(r"\S*\d\S*|\b[A-Z][A-Z]+s?\b|https?://\S+|\S+@\S+")
-_WORD = re.compile(r"[^\W\d_]+")
-_SPACES = re.compile(r"\s+")
+# A run of letters between word boundaries: the letters of tokens with digits (doses, codes,
+# formulas, gene names: 500, E11.9, C12H22O11, BRCA1) are not matched, being glued to a digit.
+_WORD = re.compile(r"\b[^\W\d_]+\b")
+
+#: Frequent words that belong to one Latin language only (within this set; words two of the
+#: languages share, such as de/la/que/en/les/des/per/on/du/sa, are left out). A text with
+#: enough of its declared language's words and none of another's needs no detector: most
+#: records are in their declared language, and this vouches for them at set-lookup cost.
+#: Never a reason to drop: a text it does not vouch for goes to the detector.
+_FUNCTION_WORDS = {
+    "en": (
+        "the of and to is are were with which that this these following from for has have had been most "
+        "what who not after his she it its be may would should than there their they about into when "
+        "during year old woman does did"
+    ),
+    "es": (
+        "los las con por para y más como pero muy esta este estos estas puede cuál cual sin también "
+        "tiene tienen fue tras hay donde cuando mediante paciente pacientes siguiente siguientes su sus "
+        "está están"
+    ),
+    "fr": (
+        "est et dans pour sur aux avec sont cette il ils elle une au ou ne plus chez peut leur été être "
+        "ces quel quelle lequel laquelle suivantes suivants parmi lors après"
+    ),
+    "de": (
+        "der das und ist mit nicht ein eine einer eines von zu bei auf für sich dem werden wird oder "
+        "sind wurde auch nach durch nur wie welche"
+    ),
+    "sv": (
+        "och att det som är av för med på inte har kan om vid hos eller ett efter hur vilken vilket vad "
+        "sig inom från också mycket"
+    ),
+    "ca": (
+        "els amb és dels als aquest aquesta aquests aquestes però més seva seu pel pels també molt hi ho "
+        "i són pot quan cal fins següents següent quina quin mitjançant pacient pacients"
+    ),
+}
+FUNCTION_WORDS: dict[str, frozenset[str]] = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """When the filter trusts its evidence enough to drop (measured, see the module doc)."""
+    """When the filter trusts its evidence enough to drop.
 
-    #: The statistical detector reads at most this many characters of cleaned text (early exit).
-    head_chars: int = 300
+    The defaults are the values measured for the lingua backend; :func:`tuned_thresholds`
+    gives each backend its own (``benchmarks/bench_language.py`` sweeps them).
+    """
+
+    #: Only this many leading characters are read for statistics (early exit).
+    head_chars: int = 200
     #: Script counting reads at most this many characters.
     script_head_chars: int = 1000
     #: Fewer weighted letters than this (CJK characters count 3) → too short, keep.
-    min_script_letters: float = 12.0
+    min_script_letters: float = 8.0
     #: A foreign script must hold at least this share of the letters to call a mismatch.
     min_script_share: float = 0.6
-    #: Fewer words than this after cleaning → too short for statistics, keep.
-    min_words: int = 6
-    #: Detector confidence needed to drop a Latin-script text, per backend.
-    min_confidence: dict[str, float] = field(default_factory=lambda: {"lingua": 0.9, "langdetect": 0.95})
-    #: A text of ≥ 2 lines averaging fewer words than this per line is an entity list.
-    list_words_per_line: float = 4.0
+    #: No line with this many words (numbers, codes, acronyms left out) → too short, keep.
+    min_words: int = 4
+    #: Drop a Latin-script text only when the detector's best language has at least this
+    #: confidence ...
+    min_confidence: float = 0.8
+    #: ... and the declared language at most this one.
+    max_declared_confidence: float = 0.1
+    #: Function words (:data:`FUNCTION_WORDS`) of the declared language, with none of another
+    #: language's, that confirm a Latin-script text without the detector.
+    min_function_words: int = 2
+    #: Han characters without kana that make a text declared ``ja`` Chinese (kanji-only
+    #: Japanese answers are short: ≤ 10 characters in IgakuQA).
+    min_han_without_kana: int = 20
+
+
+def tuned_thresholds(backend: str) -> Thresholds:
+    """The thresholds measured for ``backend`` (no false drop on the labelled set).
+
+    langdetect is over-confident on short texts (it gives 0.99+ to wrong answers on
+    4-word texts), so it needs 8 words where lingua needs 4.
+    """
+    if backend == "langdetect":
+        return Thresholds(min_words=8, min_confidence=0.0)
+    return Thresholds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +146,10 @@ class LanguageVerdict:
     reason: str
     #: What decided it: ``"script"`` or the backend name.
     method: str
+
+
+#: A detector's confidence per language (the languages it reports; absent means ~0).
+Scores = dict[str, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +168,8 @@ class LanguageFilter:
     """Compare declared and detected languages for a batch of records.
 
     ``backend`` is ``"lingua"`` (lingua-language-detector, default) or ``"langdetect"``
-    (seeded, deterministic). The detector is built lazily on first use and held by the
-    instance; nothing is cached at module level.
+    (seeded, deterministic). Both are restricted to ``latin_languages``. The detector is
+    built lazily on first use and held by the instance; nothing is cached at module level.
 
     >>> LanguageFilter().check(["¿Cuál es el tratamiento de primera línea para la hipertensión arterial?"],
     ...                        ["Los diuréticos tiazídicos."], ["en"], ["en"])[0].reason
@@ -127,12 +186,15 @@ class LanguageFilter:
         if backend not in BACKENDS:
             raise ValueError(f"unknown language backend {backend!r}; expected one of {', '.join(BACKENDS)}")
         self.backend = backend
-        self.thresholds = thresholds or Thresholds()
+        self.thresholds = thresholds or tuned_thresholds(backend)
         self.latin_languages = tuple(sorted(set(latin_languages)))
         if len(self.latin_languages) < 2:
             raise ValueError("latin_languages needs at least two languages to tell apart")
-        self.min_confidence = self.thresholds.min_confidence[backend]
-        self._detector: Any = None
+        self._detector: _Lingua | _Langdetect | None = None
+        # Word → language, when every Latin language in play has a function-word list.
+        self._function_words: dict[str, str] | None = None
+        if all(lang in FUNCTION_WORDS for lang in self.latin_languages):
+            self._function_words = {word: lang for lang in self.latin_languages for word in FUNCTION_WORDS[lang]}
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -164,14 +226,16 @@ class LanguageFilter:
                 if verdict is not None:
                     found[row, side] = verdict
                     break  # the input's verdict stands; the output need not be looked at
-        for job, guess in zip(jobs, self._detect([job.text for job in jobs]), strict=True):
-            verdict = self._statistical_verdict(job, guess)
-            if verdict is not None:
-                found[job.row, job.side] = verdict
+        if jobs:
+            scores = self.detector.scores([job.text for job in jobs], [job.declared for job in jobs])
+            for job, score in zip(jobs, scores, strict=True):
+                verdict = self._statistical_verdict(job, score)
+                if verdict is not None:
+                    found[job.row, job.side] = verdict
         return [found.get((row, "input")) or found.get((row, "output")) for row in range(n)]
 
     def detect(self, texts: Sequence[str]) -> list[tuple[str, float] | None]:
-        """Best (language, confidence) per text, or None when undecidable; no thresholds.
+        """Best (language, confidence) per text, or None without letters; no thresholds.
 
         Non-Latin scripts are named by script (confidence = the script's share of letters);
         Latin-script text goes to the backend. Used by the benchmark to measure accuracy.
@@ -187,10 +251,18 @@ class LanguageFilter:
                 latin_rows.append(i)
             else:
                 results[i] = (script_language(script), share)
-        guesses = self._detect([_clean(texts[i])[: self.thresholds.head_chars] for i in latin_rows])
-        for i, guess in zip(latin_rows, guesses, strict=True):
-            results[i] = guess
+        heads = [" ".join(_words(texts[i][: self.thresholds.head_chars])) for i in latin_rows]
+        for i, score in zip(latin_rows, self.detector.scores(heads, None), strict=True):
+            results[i] = _best(score)
         return results
+
+    @property
+    def detector(self) -> _Lingua | _Langdetect:
+        """The backend, built on first use (loading language models takes a second)."""
+        if self._detector is None:
+            backend = _Lingua if self.backend == "lingua" else _Langdetect
+            self._detector = backend(self.latin_languages)
+        return self._detector
 
     # -- stages -------------------------------------------------------------------------------
 
@@ -206,88 +278,159 @@ class LanguageFilter:
         script, share = counts.dominant()
         if counts.total < t.min_script_letters:
             return None, None  # too short: fall back to the declared language
-        compatible = script is expected or (expected is Script.KANA and script is Script.HAN)
+        compatible = script is expected
+        if expected is Script.KANA and script is Script.HAN:
+            # CJK text without (enough) kana: kanji-only Japanese exists (short answers such
+            # as 肺癌, 心室中隔穿孔), but not at length nor with simplified-only characters.
+            compatible = not counts.is_chinese(t.min_han_without_kana)
         if compatible:
             if script is not Script.LATIN or declared not in self.latin_languages:
                 return None, None
-            if _is_entity_list(text, t.list_words_per_line):
-                return None, None  # entity names carry little language: lenient
-            cleaned = _clean(text[: t.head_chars * 2])
-            head = _cut(cleaned, t.head_chars)
-            if len(_WORD.findall(head)) < t.min_words:
+            words = self._latin_words(text)
+            if words is None or self._confirmed(words, declared):
                 return None, None
-            return None, _Job(row, side, declared, head)
+            return None, _Job(row, side, declared, " ".join(words))
         if share < t.min_script_share:
             return None, None  # mixed scripts: not confident enough
         if script is Script.LATIN:
-            # The script already decides; the detector only names the Latin language.
-            head = _cut(_clean(text[: t.head_chars * 2]), t.head_chars)
-            return None, _Job(row, side, declared, head, script_share=share)
-        detected = script_language(script)
+            # A few Latin words in CJK/Cyrillic text are names (Helicobacter pylori 胃癌): only
+            # prose-length Latin text is a mismatch. The detector then just names the language.
+            words = self._latin_words(text)
+            if words is None:
+                return None, None
+            return None, _Job(row, side, declared, " ".join(words), script_share=share)
+        detected = "zh" if script is Script.HAN and expected is Script.KANA else script_language(script)
         return _verdict(side, declared, detected, share, "script"), None
 
-    def _statistical_verdict(self, job: _Job, guess: tuple[str, float] | None) -> LanguageVerdict | None:
-        """Turn a detector's guess into a verdict (or None to keep)."""
+    def _latin_words(self, text: str) -> list[str] | None:
+        """The words the detector reads, or None when the text is too short to judge.
+
+        Only the first :attr:`Thresholds.head_chars` characters are read (early exit).
+        Words are letter runs not glued to digits and not all capitals: ``500 mg``,
+        ``E11.9``, ``C12H22O11``, ``BRCA1``, ``ICD`` carry no language. Too short means no
+        line has :attr:`Thresholds.min_words` such words: labels, options, drug names and
+        entity lists (one entity a line; lenient, entity names carry little language)
+        all fall back to the declared language.
+        """
+        head = text[: self.thresholds.head_chars]
+        if "\n" in head:
+            lines = [_words(line) for line in head.splitlines()]
+            longest = max(map(len, lines))
+            words = [word for line in lines for word in line]
+        else:
+            words = _words(head)
+            longest = len(words)
+        return words if longest >= self.thresholds.min_words else None
+
+    def _confirmed(self, words: Sequence[str], declared: str) -> bool:
+        """Function words vouch for the declared language (see :data:`FUNCTION_WORDS`)."""
+        owners = self._function_words
+        if owners is None:
+            return False
+        hits = 0
+        for word in words:
+            owner = owners.get(word.lower())
+            if owner is None:
+                continue
+            if owner != declared:
+                return False  # another language's word: let the detector judge
+            hits += 1
+        return hits >= self.thresholds.min_function_words
+
+    def _statistical_verdict(self, job: _Job, scores: Scores) -> LanguageVerdict | None:
+        """Turn a detector's scores into a verdict (or None to keep)."""
+        best = _best(scores)
         if job.script_share is not None:
-            detected = guess[0] if guess is not None else "und"
+            detected = best[0] if best is not None else "und"
             return _verdict(job.side, job.declared, detected, job.script_share, "script")
-        if guess is None:
+        if best is None or best[0] == job.declared:
             return None
-        detected, confidence = guess
-        if detected == job.declared or confidence < self.min_confidence:
-            return None
-        return _verdict(job.side, job.declared, detected, confidence, self.backend)
+        t = self.thresholds
+        if scores.get(job.declared, 0.0) > t.max_declared_confidence:
+            return None  # the declared language is still plausible: keep
+        if best[1] < t.min_confidence:
+            return None  # no language stands out (names, jargon): keep
+        return _verdict(job.side, job.declared, best[0], best[1], self.backend)
 
-    # -- backends -----------------------------------------------------------------------------
 
-    def _detect(self, texts: list[str]) -> list[tuple[str, float] | None]:
-        """The backend's best language and confidence for each (Latin-script) text."""
-        if not texts:
-            return []
-        if self.backend == "lingua":
-            return self._detect_lingua(texts)
-        return self._detect_langdetect(texts)
+class _Lingua:
+    """lingua-language-detector restricted to the Latin languages in play.
 
-    def _detect_lingua(self, texts: list[str]) -> list[tuple[str, float] | None]:
-        if self._detector is None:
-            from lingua import IsoCode639_1, LanguageDetectorBuilder
+    Two passes: the low-accuracy mode (trigrams only, ~3x faster) scores every text;
+    texts where it does not put the declared language first are scored again in the
+    high-accuracy mode, whose scores decide. Without a declared language (``detect``)
+    everything is scored in high-accuracy mode.
+    """
 
-            codes = [getattr(IsoCode639_1, code.upper()) for code in self.latin_languages]
-            self._detector = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
-        results: list[tuple[str, float] | None] = []
-        # The parallel call releases the GIL and spreads the batch over the cores.
-        for values in self._detector.compute_language_confidence_values_in_parallel(texts):
-            if not values or values[0].value <= 0:
-                results.append(None)
-            else:
-                best = values[0]
-                results.append((best.language.iso_code_639_1.name.lower(), float(best.value)))
-        return results
+    def __init__(self, languages: Sequence[str]) -> None:
+        from lingua import IsoCode639_1, LanguageDetectorBuilder
 
-    def _detect_langdetect(self, texts: list[str]) -> list[tuple[str, float] | None]:
+        codes = [getattr(IsoCode639_1, code.upper()) for code in languages]
+        self.fast = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_low_accuracy_mode().build()
+        self.accurate = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
+
+    def scores(self, texts: Sequence[str], declared: Sequence[str] | None) -> list[Scores]:
+        """Confidence per language for each text (the parallel calls use every core)."""
+        if declared is None:
+            return self._run(self.accurate, texts)
+        scores = self._run(self.fast, texts)
+        doubtful = [i for i, (score, lang) in enumerate(zip(scores, declared, strict=True)) if _top(score) != lang]
+        if doubtful:
+            again = self._run(self.accurate, [texts[i] for i in doubtful])
+            for i, score in zip(doubtful, again, strict=True):
+                scores[i] = score
+        return scores
+
+    @staticmethod
+    def _run(detector: Any, texts: Sequence[str]) -> list[Scores]:
+        return [
+            {v.language.iso_code_639_1.name.lower(): float(v.value) for v in values if v.value > 0}
+            for values in detector.compute_language_confidence_values_in_parallel(texts)
+        ]
+
+
+class _Langdetect:
+    """langdetect with only the Latin languages' profiles, seeded (deterministic).
+
+    langdetect reports only languages above 0.1; the others score 0 here.
+    """
+
+    def __init__(self, languages: Sequence[str]) -> None:
+        from langdetect.detector_factory import DetectorFactory
+
+        factory = DetectorFactory()
+        profiles = resources.files("langdetect") / "profiles"
+        # Only the Latin languages in play, like lingua: fewer look-alikes, fewer errors.
+        factory.load_json_profile([(profiles / code).read_text("utf-8") for code in languages])
+        factory.seed = 0  # the instance's own seed: deterministic, no global state touched
+        self.factory = factory
+
+    def scores(self, texts: Sequence[str], declared: Sequence[str] | None) -> list[Scores]:
+        """Confidence per language for each text."""
         from langdetect.lang_detect_exception import LangDetectException
 
-        if self._detector is None:
-            from langdetect.detector_factory import DetectorFactory
-
-            factory = DetectorFactory()
-            profiles = resources.files("langdetect") / "profiles"
-            # Only the Latin languages in play, like lingua: fewer look-alikes, fewer errors.
-            factory.load_json_profile([(profiles / code).read_text("utf-8") for code in self.latin_languages])
-            factory.seed = 0  # the instance's own seed: deterministic, no global state touched
-            self._detector = factory
-        results: list[tuple[str, float] | None] = []
+        results: list[Scores] = []
         for text in texts:
-            detector = self._detector.create()
-            detector.set_max_text_length(self.thresholds.head_chars)
+            detector = self.factory.create()
             detector.append(text)
             try:
-                best = detector.get_probabilities()[0]
-            except (LangDetectException, IndexError):
-                results.append(None)
-                continue
-            results.append((best.lang, float(best.prob)))
+                results.append({found.lang: float(found.prob) for found in detector.get_probabilities()})
+            except LangDetectException:
+                results.append({})
         return results
+
+
+def _best(scores: Scores) -> tuple[str, float] | None:
+    """The top language and its score (ties broken by language code: deterministic)."""
+    if not scores:
+        return None
+    lang = min(scores, key=lambda code: (-scores[code], code))
+    return lang, scores[lang]
+
+
+def _top(scores: Scores) -> str | None:
+    best = _best(scores)
+    return best[0] if best is not None else None
 
 
 def _verdict(side: Side, declared: str, detected: str, confidence: float, method: str) -> LanguageVerdict:
@@ -295,23 +438,6 @@ def _verdict(side: Side, declared: str, detected: str, confidence: float, method
     return LanguageVerdict(side, declared, detected, round(confidence, 4), reason, method)
 
 
-def _clean(text: str) -> str:
-    """The text without numbers, codes, formulas, acronyms, URLs; whitespace collapsed."""
-    return _SPACES.sub(" ", _NOISE.sub(" ", text)).strip()
-
-
-def _cut(text: str, limit: int) -> str:
-    """The first ``limit`` characters, not ending inside a word."""
-    if len(text) <= limit:
-        return text
-    head = text[:limit]
-    space = head.rfind(" ")
-    return head[:space] if space > limit // 2 else head
-
-
-def _is_entity_list(text: str, words_per_line: float) -> bool:
-    """NER-style output: several short lines (one entity a line)."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    if len(lines) < 2:
-        return False
-    return len(_WORD.findall(text)) / len(lines) < words_per_line
+def _words(text: str) -> list[str]:
+    """Letter runs that are words: not part of a code (``BRCA1``), not an acronym (``ICD``)."""
+    return [word for word in _WORD.findall(text) if not word.isupper()]
