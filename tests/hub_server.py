@@ -30,7 +30,6 @@ import hmac
 import json
 import re
 import secrets
-import shutil
 import threading
 import traceback
 from collections.abc import Iterator
@@ -635,21 +634,6 @@ class _Handler(BaseHTTPRequestHandler):
         out.extend(self._file_json(repo, path, tree[path]) for path in files)
         return sorted(out, key=lambda e: e["path"])
 
-    def _with_last_commit(self, repo: Repo, head: str, entries: list[dict[str, Any]]) -> None:
-        # ``expand=True`` adds the last commit that touched each path.
-        history = repo.history(head)
-        commits = [(oid, repo.commit(oid)) for oid in history]
-        for entry in entries:
-            path = entry["path"]
-            last = commits[-1]
-            for (oid, commit), (_, parent) in zip(commits, [*commits[1:], (None, {"tree": {}})], strict=True):
-                mine = {p: e for p, e in commit["tree"].items() if p == path or p.startswith(path + "/")}
-                theirs = {p: e for p, e in parent["tree"].items() if p == path or p.startswith(path + "/")}
-                if mine != theirs:
-                    last = (oid, commit)
-                    break
-            entry["lastCommit"] = {"id": last[0], "title": last[1]["title"], "date": last[1]["date"]}
-
     def route_tree(self, params: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], Any]:
         repo = self._repo(params)
         _, oid = repo.resolve(params["rev"])
@@ -658,22 +642,17 @@ class _Handler(BaseHTTPRequestHandler):
         if base and not any(p.startswith(base + "/") for p in tree):
             raise HubError(404, f"Path {base} not found", "EntryNotFound")
         recursive = self.query.get("recursive", ["false"])[0].lower() in ("1", "true")
-        entries = self._entries(repo, tree, base, recursive=recursive)
-        if self.query.get("expand", ["false"])[0].lower() in ("1", "true"):
-            self._with_last_commit(repo, oid, entries)
-        return 200, {}, entries
+        # ``expand=true`` (last commit per path) is not implemented: neither client asks for it here.
+        return 200, {}, self._entries(repo, tree, base, recursive=recursive)
 
     def route_paths_info(self, params: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], Any]:
         repo = self._repo(params)
         _, oid = repo.resolve(params["rev"])
         tree = repo.commit(oid)["tree"]
         if self.headers.get("Content-Type", "").startswith("application/json"):
-            request = json.loads(body or b"{}")
-            paths, expand = request.get("paths", []), bool(request.get("expand"))
-        else:
-            form = parse_qs(body.decode(), keep_blank_values=True)
-            paths = form.get("paths", [])
-            expand = form.get("expand", ["false"])[0].lower() in ("1", "true")
+            paths = json.loads(body or b"{}").get("paths", [])
+        else:  # huggingface_hub posts a form: paths=a&paths=b&expand=false
+            paths = parse_qs(body.decode(), keep_blank_values=True).get("paths", [])
         out = []
         for path in paths:
             path = path.strip("/")
@@ -682,8 +661,6 @@ class _Handler(BaseHTTPRequestHandler):
             elif any(p.startswith(path + "/") for p in tree):
                 members = [p for p in tree if p.startswith(path + "/")]
                 out.append({"type": "directory", "oid": _folder_oid(tree, members), "size": 0, "path": path})
-        if expand:
-            self._with_last_commit(repo, oid, out)
         return 200, {}, out
 
     # -- routes: upload
@@ -1132,12 +1109,6 @@ def local_hub(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     assert not hub.server.state.errors, hub.server.state.errors[0]
     unhandled = sorted({f"{r.method} {r.path}" for r in hub.server.log if r.route == "unhandled"})
     assert not unhandled, f"clients called routes the local Hub does not implement: {unhandled}"
-
-
-def copy_tree(src: Path, dst: Path) -> Path:
-    """Copy a release folder (tests mutate copies, never the fixture)."""
-    shutil.copytree(src, dst)
-    return dst
 
 
 # --------------------------------------------------------------------------- hand-made releases

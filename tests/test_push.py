@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from hub_server import LocalHub, local_hub, make_record, small_records, write_release
-from huggingface_hub import HfApi
+from huggingface_hub import HfApi, HfFileSystem
 from huggingface_hub.errors import RepositoryNotFoundError
 
 from medsins.commands import push as push_command
@@ -206,13 +206,15 @@ def test_a_failed_upload_is_retried(local_hub, release):
     assert len(local_hub.server.calls("lfs_upload")) == 5 + 1
 
 
-def test_non_transient_errors_are_not_retried(local_hub, release):
-    local_hub.server.fail("commit", status=422)
+@pytest.mark.parametrize("route", ["commit", "lfs_upload"])
+def test_non_transient_errors_are_not_retried_and_read_as_one_line(local_hub, release, route):
+    local_hub.server.fail(route, status=422)  # an upload error reaches us wrapped in a RuntimeError
     delays: list[float] = []
     with pytest.raises(PushError) as err:
         push_release(release, REPO, token=local_hub.token, retry=fast(delays))
     assert delays == [] and err.value.kind == "hub"
-    assert "injected fault" in str(err.value)
+    assert "422" in str(err.value) and "injected fault" in str(err.value)
+    assert "\n" not in str(err.value)
 
 
 # --------------------------------------------------------------------------- auth and errors
@@ -474,6 +476,12 @@ def test_the_local_hub_answers_the_other_client_calls(local_hub, release):
     api.update_repo_settings(REPO, repo_type="dataset", private=True)
     with pytest.raises(RepositoryNotFoundError):
         HfApi(token=False).repo_info(REPO, repo_type="dataset")
+    # Ranged reads, as HfFileSystem does them.
+    fs = HfFileSystem(token=local_hub.token)
+    with fs.open(f"datasets/{REPO}/README.md", "rb", block_size=8) as handle:
+        handle.seek(4)
+        assert handle.read(12) == (release / "README.md").read_bytes()[4:16]
+    assert any(r.route == "resolve" and r.status == 206 for r in local_hub.server.log)
     info = api.repo_info(REPO, repo_type="dataset", files_metadata=True)
     shard = next(s for s in info.siblings if s.rfilename == "data/qa/task11/train-00000-of-00001.parquet")
     assert shard.lfs is not None and shard.lfs.sha256 == release_files(release)[shard.rfilename]

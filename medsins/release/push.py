@@ -396,46 +396,47 @@ class _Hub:
 
     @contextmanager
     def errors(self, what: str) -> Iterator[None]:
-        """Turn huggingface_hub errors into one-line :class:`PushError` messages (token scrubbed)."""
-        from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
-
+        """Turn huggingface_hub and transport errors into one-line :class:`PushError` messages."""
         try:
             yield
         except PushError:
             raise
-        except RepositoryNotFoundError as exc:
-            if _status(exc) == 401 and self.token:
-                raise self._auth_error(exc) from None
-            raise PushError(
-                f"dataset repo {self.repo_id} not found at {self.api.endpoint} while {what} "
-                "(or the token has no access to it)",
-                "not-found",
-            ) from None
-        except RevisionNotFoundError:
-            raise PushError(f"{what}: revision not found in {self.repo_id}", "not-found") from None
-        except HfHubHTTPError as exc:
-            status = _status(exc)
-            if status == 401:
-                raise self._auth_error(exc) from None
-            if status == 403:
-                raise PushError(
-                    f"the token may not write to {self.repo_id} (403 Forbidden) while {what}", "auth"
-                ) from None
-            kind = "conflict" if status in (409, 412) else "hub"
-            message = _scrub(_first_line(exc), self.token)
-            raise PushError(f"{what} failed on {self.api.endpoint}: {message}", kind) from None
-        except ValueError as exc:  # huggingface_hub raises ValueError for a card the Hub rejects
-            if "README.md" in str(exc) or "metadata" in str(exc).lower():
-                raise PushError(
-                    f"the Hub rejected the dataset card: {_scrub(' '.join(str(exc).split()), self.token)}",
-                    "card",
-                ) from None
-            raise
-        except _transport_errors() as exc:
-            raise PushError(
-                f"{what} failed: cannot reach {self.api.endpoint} ({_scrub(_first_line(exc), self.token)})",
-                "hub",
-            ) from None
+        except Exception as exc:
+            translated = self._translate(exc, what)
+            if translated is None:
+                raise
+            raise translated from None
+
+    def _translate(self, exc: BaseException, what: str) -> PushError | None:
+        """The :class:`PushError` for ``exc`` (looked up along its cause chain), or None if foreign."""
+        from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+
+        if isinstance(exc, ValueError) and "Invalid metadata in README.md" in str(exc):
+            gist = _scrub(" ".join(str(exc).split()), self.token)
+            return PushError(f"the Hub rejected the dataset card: {gist}", "card")
+        for err in _causes(exc):  # e.g. an upload's HTTP error wrapped in a RuntimeError
+            status = _status(err)
+            if isinstance(err, RepositoryNotFoundError):
+                if status == 401 and self.token:
+                    return self._auth_error(err)
+                return PushError(
+                    f"dataset repo {self.repo_id} not found at {self.api.endpoint} while {what} "
+                    "(or the token has no access to it)",
+                    "not-found",
+                )
+            if isinstance(err, RevisionNotFoundError):
+                return PushError(f"{what}: revision not found in {self.repo_id}", "not-found")
+            if isinstance(err, HfHubHTTPError):
+                if status == 401:
+                    return self._auth_error(err)
+                if status == 403:
+                    return PushError(f"the token may not write to {self.repo_id} (403 Forbidden) while {what}", "auth")
+                kind = "conflict" if status in (409, 412) else "hub"
+                return PushError(f"{what} failed on {self.api.endpoint}: {_scrub(_first_line(err), self.token)}", kind)
+            if isinstance(err, _transport_errors()):
+                gist = _scrub(_first_line(err), self.token)
+                return PushError(f"{what} failed: cannot reach {self.api.endpoint} ({gist})", "hub")
+        return None
 
     def _auth_error(self, exc: BaseException) -> PushError:
         return PushError(
