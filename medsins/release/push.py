@@ -620,6 +620,8 @@ def push_release(
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
 
+    from medsins import __version__
+
     root = Path(release_dir)
     retry = retry or RetryPolicy()
     if commit_max_files < 1 or commit_max_bytes < 1:
@@ -646,7 +648,7 @@ def push_release(
         endpoint=endpoint,
         token=token or False,
         library_name="medsins",
-        library_version=manifest.medsins_version,
+        library_version=__version__,
     )
     hub = _Hub(api, repo_id, token, retry)
     branch = revision or "main"
@@ -705,8 +707,6 @@ def push_release(
             lambda: api.create_branch(repo_id, branch=branch, repo_type="dataset", exist_ok=True, token=token),
         )
         head = hub.head(branch)
-        if result.create_repo:
-            remote = {}
 
     local = local_files(root, manifest)
     result.plan, result.unchanged = plan_push(
