@@ -208,8 +208,10 @@ class LanguageFilter:
         """One entry per record: ``None`` to keep it, a :class:`LanguageVerdict` to drop it.
 
         The input side is judged first; the output's verdict is reported only when the
-        input passes. Sequences may be lists or Arrow columns' ``to_pylist()``.
+        input passes. The sequences may be lists or Arrow arrays (a record batch's columns).
         """
+        inputs, outputs = _as_list(inputs), _as_list(outputs)
+        input_langs, output_langs = _as_list(input_langs), _as_list(output_langs)
         n = len(inputs)
         if not (len(outputs) == len(input_langs) == len(output_langs) == n):
             raise ValueError("inputs, outputs, input_langs and output_langs must have the same length")
@@ -418,6 +420,12 @@ class _Langdetect:
             except LangDetectException:
                 results.append({})
         return results
+
+
+def _as_list(values: Sequence[Any]) -> Sequence[Any]:
+    """Arrow arrays (whose items are Arrow scalars) as Python lists; other sequences as they are."""
+    to_pylist = getattr(values, "to_pylist", None)
+    return to_pylist() if to_pylist is not None else values
 
 
 def _best(scores: Scores) -> tuple[str, float] | None:
