@@ -487,6 +487,17 @@ def test_the_local_hub_answers_the_other_client_calls(local_hub, release):
     assert shard.lfs is not None and shard.lfs.sha256 == release_files(release)[shard.rfilename]
 
 
+def test_cli_private_flag_and_a_branch_of_a_new_repo(local_hub, release, capsys):
+    code = run_cli(str(release), "--repo", REPO, "--token", local_hub.token, "--private", "--revision", "v1")
+
+    assert code == 0
+    assert local_hub.server.repo(REPO).meta["private"] is True  # even though the release may be public
+    assert set(local_hub.server.files(REPO)) == {".gitattributes"}  # main untouched
+    assert on_hub(local_hub, revision="v1") == release_files(release)
+    out = capsys.readouterr().out
+    assert f"did create private dataset repo {REPO}" in out and "did create branch v1 from main" in out
+
+
 # --------------------------------------------------------------------------- planning (no server)
 
 
