@@ -8,7 +8,7 @@ the whole file (truncated JSON, wrong encoding, missing column) raises
 :class:`~medsins.errors.InputError` naming the file.
 """
 
-from medsins.formats.csvfile import read_csv
+from medsins.formats.csvfile import read_csv, stream_csv
 from medsins.formats.iob import Sentence, iob_entities, read_iob
 from medsins.formats.jsonfile import Skipped, iter_json_array, read_json, read_json_header, read_jsonl
 from medsins.formats.pubtator import Document, Mention, read_pubtator, sentence_spans
@@ -36,4 +36,5 @@ __all__ = [
     "read_xlsx_rows",
     "sentence_spans",
     "sheet_names",
+    "stream_csv",
 ]

@@ -47,3 +47,76 @@ def read_csv(
             yield where, dict(zip(header, row, strict=True))
     except csv.Error as exc:
         raise InputError(path, f"line {reader.line_num}", f"malformed CSV: {exc}") from None
+
+
+#: Clinical notes can hold far more than the csv module's default 128 KiB per field.
+_FIELD_LIMIT = 1 << 28
+
+
+def stream_csv(
+    path: Path,
+    *,
+    required: Sequence[str] = (),
+    delimiter: str = ",",
+    encoding: str = "utf-8-sig",
+    member: str | None = None,
+    on_error: OnError = None,
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """Yield ``("line N", row)`` dicts from a CSV file without loading it whole.
+
+    For multi-GB exports (MIMIC notes, DDXPlus patients). ``path`` may be plain,
+    gzip-compressed (``.gz``, as PhysioNet ships MIMIC) or a ``.zip`` archive
+    holding one CSV (``member`` names it when there are several). ``N`` is the
+    physical line where the row starts, so quoted multi-line fields keep the
+    right number. The header must hold every ``required`` column (else the whole
+    file is an error); a row with the wrong number of fields goes to ``on_error``.
+    """
+    import gzip
+    import zipfile
+
+    path = Path(path)
+    csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
+    try:
+        if path.suffix == ".gz":
+            raw: io.BufferedIOBase = gzip.open(path, "rb")  # type: ignore[assignment]  # noqa: SIM115 (closed below)
+        elif path.suffix == ".zip":
+            archive = zipfile.ZipFile(path)
+            names = [n for n in archive.namelist() if not n.endswith("/")]
+            chosen = member if member is not None else (names[0] if len(names) == 1 else None)
+            if chosen is None or chosen not in names:
+                raise InputError(path, None, f"cannot tell which member to read among {', '.join(names) or 'none'}")
+            raw = archive.open(chosen)  # type: ignore[assignment]
+        else:
+            raw = path.open("rb")
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise InputError(path, None, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    with raw:
+        text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        reader = csv.reader(text, delimiter=delimiter)
+        try:
+            try:
+                header = [h.strip() for h in next(reader)]
+            except StopIteration:
+                raise InputError(path, None, "file is empty") from None
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise InputError(
+                    path, "line 1", f"missing column(s) {', '.join(missing)}; found {', '.join(header)}"
+                )
+            start = reader.line_num + 1
+            for row in reader:
+                where = f"line {start}"
+                start = reader.line_num + 1
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) != len(header):
+                    report(on_error, InputError(path, where, f"expected {len(header)} fields, found {len(row)}"))
+                    continue
+                yield where, dict(zip(header, row, strict=True))
+        except csv.Error as exc:
+            raise InputError(path, f"line {reader.line_num}", f"malformed CSV: {exc}") from None
+        except UnicodeDecodeError as exc:
+            # The decoder works ahead of the parser: the bad byte is at or after this line.
+            raise InputError(path, f"after line {reader.line_num}", f"not valid UTF-8 text ({exc.reason})") from None
+        except (OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise InputError(path, f"after line {reader.line_num}", f"truncated or corrupt file: {exc}") from None
