@@ -8,33 +8,46 @@ the whole file (truncated JSON, wrong encoding, missing column) raises
 :class:`~medsins.errors.InputError` naming the file.
 """
 
+from medsins.formats.brat import BratDocument, BratEntity, iter_brat, read_brat
 from medsins.formats.csvfile import read_csv, stream_csv
 from medsins.formats.iob import Sentence, iob_entities, read_iob
 from medsins.formats.jsonfile import Skipped, iter_json_array, read_json, read_json_header, read_jsonl
-from medsins.formats.pubtator import Document, Mention, read_pubtator, sentence_spans
+from medsins.formats.obo import Stanza, quoted, read_obo
+from medsins.formats.pubtator import Document, Mention, read_pubtator, sentence_spans, text_sentence_spans
 from medsins.formats.text import iter_lines, read_text
+from medsins.formats.tmx import TranslationUnit, read_tmx
 from medsins.formats.xlsx import read_xlsx, read_xlsx_rows, sheet_names
 from medsins.formats.xml import iter_xml
 
 __all__ = [
+    "BratDocument",
+    "BratEntity",
     "Document",
     "Mention",
     "Sentence",
     "Skipped",
+    "Stanza",
+    "TranslationUnit",
     "iob_entities",
+    "iter_brat",
     "iter_json_array",
     "iter_lines",
     "iter_xml",
+    "quoted",
+    "read_brat",
     "read_csv",
     "read_iob",
     "read_json",
     "read_json_header",
     "read_jsonl",
+    "read_obo",
     "read_pubtator",
     "read_text",
+    "read_tmx",
     "read_xlsx",
     "read_xlsx_rows",
     "sentence_spans",
     "sheet_names",
     "stream_csv",
+    "text_sentence_spans",
 ]

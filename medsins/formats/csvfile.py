@@ -18,16 +18,19 @@ def read_csv(
     fieldnames: Sequence[str] | None = None,
     delimiter: str = ",",
     encoding: str = "utf-8-sig",
+    quoting: int = csv.QUOTE_MINIMAL,
     on_error: OnError = None,
 ) -> Iterator[tuple[str, dict[str, str]]]:
     """Yield ``("line N", row)`` dicts.
 
     With ``fieldnames`` the file has no header row. ``required`` columns must
     all be present (else the whole file is an error); a row with the wrong
-    number of fields goes to ``on_error``.
+    number of fields goes to ``on_error``. ``quoting=csv.QUOTE_NONE`` reads
+    files whose fields hold literal ``"`` characters and are never quoted
+    (many TSV releases).
     """
     text = read_text(path, encoding)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
     try:
         header = list(fieldnames) if fieldnames is not None else next(reader)
     except (StopIteration, csv.Error) as exc:

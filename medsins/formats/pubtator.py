@@ -130,15 +130,40 @@ def sentence_spans(doc: Document) -> list[tuple[int, int]]:
     inside an annotated mention. Deterministic; blank spans are dropped.
     """
     text = doc.text
-    # Gaps between sentences: (end of one sentence, start of the next).
-    gaps: list[tuple[int, int]] = []
-    if doc.abstract:
-        gaps.append((len(doc.title), len(doc.title) + 1))
-    start = len(doc.title) + 1 if doc.abstract else len(text)
-    for match in _BOUNDARY.finditer(text, start):
-        if not _is_abbreviation(text, match.start()):
-            gaps.append((match.start(1), match.end(1)))
-    gaps = [(end, nxt) for end, nxt in gaps if not any(m.start < nxt and m.end > end for m in doc.mentions)]
+    if not doc.abstract:
+        return [(0, len(text))] if text.strip() else []
+    protected = [(m.start, m.end) for m in doc.mentions]
+    title_end = len(doc.title)
+    title_gap = [] if _crosses(title_end, title_end + 1, protected) else [(title_end, title_end + 1)]
+    return _spans_from_gaps(text, title_gap + _sentence_gaps(text, len(doc.title) + 1, protected))
+
+
+def text_sentence_spans(text: str, protected: list[tuple[int, int]] | tuple[()] = ()) -> list[tuple[int, int]]:
+    """``(start, end)`` offsets of the sentences of plain ``text``, in order.
+
+    The same rules as :func:`sentence_spans` (for text without a title line):
+    a cut after final punctuation followed by whitespace and a sentence opener,
+    never after a known abbreviation or inside one of the ``protected``
+    ``(start, end)`` spans (annotated mentions). Blank spans are dropped.
+    """
+    return _spans_from_gaps(text, _sentence_gaps(text, 0, list(protected)))
+
+
+def _crosses(end: int, nxt: int, protected: list[tuple[int, int]]) -> bool:
+    return any(start < nxt and stop > end for start, stop in protected)
+
+
+def _sentence_gaps(text: str, start: int, protected: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Gaps between sentences from ``start`` on: (end of one sentence, start of the next)."""
+    gaps = [
+        (match.start(1), match.end(1))
+        for match in _BOUNDARY.finditer(text, start)
+        if not _is_abbreviation(text, match.start())
+    ]
+    return [(end, nxt) for end, nxt in gaps if not _crosses(end, nxt, protected)]
+
+
+def _spans_from_gaps(text: str, gaps: list[tuple[int, int]]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     begin = 0
     for end, nxt in gaps:
