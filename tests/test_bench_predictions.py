@@ -79,7 +79,7 @@ def test_bad_rows_are_reported_and_the_rest_kept(tmp_path: Path) -> None:
 
 def test_mixed_encodings_are_decoded_per_row_and_reported(tmp_path: Path) -> None:
     data = (
-        "task_id,input,GT,output\n".encode()
+        b"task_id,input,GT,output\n"
         + "task114,Café au lait spots?,x,Are café-au-lait spots harmful?\n".encode()  # UTF-8
         + b"task114,Caf\xe9 question,x,\x93Is caf\xe9 safe?\x94\n"  # Windows-1252 (curly quotes)
         + b"task114,Odd byte \x81 here,x,ok\n"  # 0x81 is undefined in cp1252: Latin-1
