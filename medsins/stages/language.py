@@ -8,20 +8,24 @@ The check is layered so that the expensive part runs on as little text as possib
 1. **Script.** Letters are counted per Unicode script on the head of the text
    (:mod:`medsins.stages.scripts`). Kana → ja, Han without kana → zh, Cyrillic → ru,
    Hangul → ko. A text whose dominant script is not the declared language's is a
-   mismatch without any statistics. Han-only text declared ``ja`` is accepted:
-   kanji-only Japanese (short answers such as 肺癌) cannot be told from Chinese.
-2. **Statistics**, only for Latin-script text declared in a Latin-script language:
-   a detector restricted to the Latin languages in play (en, fr, es, de, sv, ca)
-   reads the first :attr:`Thresholds.head_chars` characters after numbers, codes,
-   formulas and acronyms are removed (``500 mg``, ``E11.9``, ``C12H22O11``,
-   ``BRCA1`` carry no language).
+   mismatch without any statistics. Short Han-only text declared ``ja`` is accepted
+   (kanji-only answers such as 肺癌 cannot be told from Chinese); long Han-only text,
+   or Han text with a simplified-only character (对, 药, 检), declared ``ja`` is Chinese.
+2. **Function words**, for Latin-script text declared in a Latin-script language: two
+   or more words that only the declared language uses (the, los, dans, und, och, amb …)
+   and none of another's confirm it at set-lookup cost. Most records stop here.
+3. **Statistics** for the rest: a detector restricted to the Latin languages in play
+   (en, fr, es, de, sv, ca) reads the words of the first :attr:`Thresholds.head_chars`
+   characters, without numbers, codes, formulas and acronyms (``500 mg``, ``E11.9``,
+   ``C12H22O11``, ``BRCA1``, ``ICD`` carry no language).
 
-A side is dropped only when the evidence is strong: enough letters/words AND a
-confident detector. Short texts (labels, options, entity names), entity lists
-(NER outputs, one entity a line) and low-confidence detections fall back to the
-declared language, i.e. are kept. Thresholds were measured on a labelled set of
-real corpus text (``benchmarks/bench_language.py``, results in
-``benchmarks/README.md``).
+A side is dropped only when the evidence is strong: a line of at least
+:attr:`Thresholds.min_words` words, a best language with confidence ≥
+:attr:`Thresholds.min_confidence`, and the declared language ≤
+:attr:`Thresholds.max_declared_confidence`. Short texts (labels, options, drug names),
+entity lists (NER outputs, one entity a line) and unsure detections fall back to the
+declared language, i.e. are kept. The thresholds were measured on a labelled set of
+real corpus text (``benchmarks/bench_language.py``, results in ``benchmarks/README.md``).
 
 Usage::
 
