@@ -1,0 +1,104 @@
+"""LINNAEUS: species mentions in 100 PMC full-text articles -> task33.
+
+Read from one of two native forms (looked up in the BigBio ``linnaeus`` loader,
+the flair LINNEAUS reader and the BioBERT NER data bundle):
+
+* BioBERT IOB files (folder ``linnaeus``): ``train.tsv``, ``devel.tsv``,
+  ``test.tsv``, one ``token<TAB>tag`` line per token (``B``/``I``/``O``), a
+  blank line between sentences; ``train_dev.tsv`` is not read.
+* The original release ``manual-corpus-species-1.0``: ``txt/<document>.txt``
+  and ``tags.tsv`` (a header line, then ``species id<TAB>document<TAB>start<TAB>end<TAB>text[<TAB>code]``,
+  character offsets into the document). Documents are cut into lines, then
+  into sentences with :func:`medsins.formats.text_sentence_spans`, never inside
+  a mention.
+
+When both forms are present the IOB files are read. task33 is a training task:
+every part goes to the train split. Output: the sentence's species mention
+strings, unique, in order (:func:`medsins.records.join_entities`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+from medsins.errors import InputError
+from medsins.formats import iob_entities, iter_lines, read_iob, read_text, text_sentence_spans
+from medsins.plugins import Reporter, Source
+from medsins.records import Example, Split, join_entities
+
+_IOB = ("train.tsv", "devel.tsv", "test.tsv")
+
+
+class Converter(Source):
+    """LINNAEUS converter."""
+
+    def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
+        iob = [p for p in self.files(raw_dir, "*.tsv", required=False) if p.name in _IOB]
+        if iob:
+            for path in iob:
+                for where, sentence in read_iob(path, columns=2, on_error=report):
+                    entities = [text for _, text in iob_entities(sentence)]
+                    yield self._example(sentence.text, entities, f"{path.stem}-{where.removeprefix('line ')}",
+                                        self.origin(path, where))
+            return
+        tags = self.files(raw_dir, "tags.tsv", required=False)
+        if not tags:
+            raise InputError(raw_dir, None, "no LINNAEUS file (train.tsv/devel.tsv/test.tsv or tags.tsv + txt/)")
+        mentions = self._mentions(tags[0], report)
+        for path in self.files(raw_dir, "*.txt"):
+            if path.parent.name != "txt":
+                continue  # only the documents folder; READMEs are not documents
+            yield from self._document(path, tags[0], mentions.pop(path.stem, []), report)
+        for document, missing in sorted(mentions.items()):
+            report(InputError(tags[0], missing[0][3], f"document {document!r} has no txt/{document}.txt"))
+
+    @staticmethod
+    def _mentions(path: Path, report: Reporter) -> dict[str, list[tuple[int, int, str, str]]]:
+        mentions: dict[str, list[tuple[int, int, str, str]]] = defaultdict(list)
+        for number, line in iter_lines(path):
+            parts = line.split("\t")
+            if number == 1 and (len(parts) < 4 or not parts[2].strip().isdigit()):
+                continue  # the header line
+            if not line.strip():
+                continue
+            try:
+                mentions[parts[1]].append((int(parts[2]), int(parts[3]), parts[4], f"line {number}"))
+            except (IndexError, ValueError):
+                expected = "expected 'species id<TAB>document<TAB>start<TAB>end<TAB>text'"
+                report(InputError(path, f"line {number}", expected))
+        return mentions
+
+    def _document(
+        self, path: Path, tags: Path, mentions: list[tuple[int, int, str, str]], report: Reporter
+    ) -> Iterator[Example]:
+        text = read_text(path, "utf-8")
+        good: list[tuple[int, int]] = []
+        for start, end, covered, where in mentions:
+            if text[start:end] != covered:
+                report(InputError(tags, where,
+                                  f"{covered!r} is not at {start}-{end} of {path.name}"))
+            else:
+                good.append((start, end))
+        sentences: list[tuple[int, int]] = []
+        offset = 0
+        for line in text.split("\n"):
+            inside = [(s - offset, e - offset) for s, e in good if s >= offset and e <= offset + len(line)]
+            sentences += [(offset + s, offset + e) for s, e in text_sentence_spans(line, inside)]
+            offset += len(line) + 1
+        used: set[tuple[int, int]] = set()
+        for number, (start, end) in enumerate(sentences, start=1):
+            inside = sorted(m for m in good if m[0] >= start and m[1] <= end)
+            used.update(inside)
+            sentence = text[start:end]
+            stripped = sentence.strip()
+            yield self._example(stripped, [text[s:e] for s, e in inside], f"{path.stem}-s{number}",
+                                self.origin(path, f"sentence {number} (offset {start})"))
+        for start, end in sorted(set(good) - used):
+            report(InputError(path, f"offset {start}", f"mention {text[start:end]!r} crosses a line break"))
+
+    @staticmethod
+    def _example(text: str, entities: list[str], raw_id: str, origin: str) -> Example:
+        return Example(task_id="task33", split=Split.TRAIN, input=text, output=join_entities(entities),
+                       raw_id=raw_id, origin=origin)
