@@ -243,3 +243,39 @@ def test_report_formats(alpha: Path, beta: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in written) == [
         "counts.csv", "leaderboard.csv", "problems.csv", "report.json", "report.md", "tasks.csv"]
     assert (tmp_path / "out" / "report.md").read_text(encoding="utf-8") == md
+
+
+def test_references_as_a_dataset_and_as_records(beta: Path) -> None:
+    import datasets
+
+    from medsins.records import Record
+
+    bench_refs = [r for r in REFERENCES if r["task_id"] != "task11"]
+    as_dicts = score([beta], bench_refs, bootstrap=0, registry=REGISTRY)
+    as_dataset = score([beta], datasets.Dataset.from_list([{**r, "options": r.get("options", [])}
+                                                            for r in bench_refs]), bootstrap=0, registry=REGISTRY)
+    assert [t.scores for t in as_dataset.tasks] == [t.scores for t in as_dicts.tasks]
+    assert as_dataset.references.startswith("datasets.Dataset (8 items of 4 benchmark tasks)")
+    task = REGISTRY.get("task123")
+    record = Record(
+        id=rid("task123", 1), task_id="task123", source="pubmedqa", category=task.category, config="qa",
+        split="test", instruction=task.definition, input=str(REFERENCES[3]["input"]), output="yes",
+        input_language="en", output_language="en", instruction_language="en", license="MIT",
+        text_source=task.text_source, raw_id="1", origin="sample.json, record 1",
+    )
+    from_records = score([beta], [record], bootstrap=0, registry=REGISTRY)
+    assert [(t.task_id, t.scores["accuracy"]) for t in from_records.tasks] == [("task123", 100.0)]
+    assert from_records.models[0].extra == 7  # beta's answers to tasks these references lack
+
+
+def test_unreachable_hub_is_a_clear_error(beta: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    load_module = importlib.import_module("medsins.load")  # medsins.load the attribute is the function
+
+    def offline(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("Couldn't reach 'medsins/meds-ins' on the Hub (OfflineModeIsEnabled)")
+
+    monkeypatch.setattr(load_module, "load", offline)
+    with pytest.raises(MedsinsError, match=r"cannot load the references \('bench' from \$MEDSINS_RELEASE or the Hub\)"):
+        score([beta], registry=REGISTRY)

@@ -103,16 +103,22 @@ def load_references(
 
 
 def _load_release(references: str | Path | None) -> tuple[list[Any], str]:
-    from medsins.load import load
+    from medsins.load import RELEASE_ENV, load
 
-    if references is None:
-        return _dataset_rows(load(BENCH_CONFIG, split="test")), f"medsins.load({BENCH_CONFIG!r}, split='test')"
-    path = Path(references)
-    if path.is_dir():
-        return _dataset_rows(load(BENCH_CONFIG, split="test", path=path)), f"release {path} ({BENCH_CONFIG}, test)"
-    if path.exists():
-        raise MedsinsError(f"--references {path}: expected a release folder, a config name or {FROM_GT!r}")
-    return _dataset_rows(load(str(references), split="test")), f"medsins.load({str(references)!r}, split='test')"
+    if references is not None and Path(references).is_dir():
+        path = Path(references)
+        return _dataset_rows(load(BENCH_CONFIG, split="test", path=path)), f"{path} ({BENCH_CONFIG} config, test split)"
+    if references is not None and Path(references).exists():
+        raise MedsinsError(f"references {references}: expected a release folder, a config name or {FROM_GT!r}")
+    name = BENCH_CONFIG if references is None else str(references)
+    try:
+        dataset = load(name, split="test")
+    except OSError as exc:  # the Hub is unreachable, or the repository/config does not exist
+        raise MedsinsError(
+            f"cannot load the references ({name!r} from ${RELEASE_ENV} or the Hub): {exc}; "
+            f"give a release folder (--references DIR) or {FROM_GT!r} for a CSV with a GT column"
+        ) from None
+    return _dataset_rows(dataset), f"medsins.load({name!r}, split='test')"
 
 
 def _dataset_rows(dataset: Any) -> list[dict[str, Any]]:
