@@ -101,6 +101,8 @@ def test_cjk_option_text_matches_without_word_boundaries() -> None:
         ("Answer: yes", "yes"),
         ("true", "yes"),  # synonym accepted for a yes/no(/maybe) set
         ("I think yes but maybe no", None),  # several labels, none leads: ambiguous
+        ("There is no evidence against it, so the answer is yes.", "yes"),  # the answer statement decides
+        ("Yes and no; the final answer: maybe", "maybe"),
         ("", None),
         ("It depends.", None),
     ],

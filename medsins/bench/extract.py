@@ -221,7 +221,8 @@ def extract_label(text: str | None, labels: Sequence[str]) -> str | None:
     ignored); (2) the same after an answer prefix (``"Answer: yes"``,
     ``"Diagnosis: GERD"``); (3) exactly one distinct label occurs as a whole
     phrase (longest labels first, so ``"unstable angina"`` is not also
-    ``"stable angina"``); (4) several occur and one starts the answer. Binary
+    ``"stable angina"``); (4) several occur: the one named by the last answer
+    statement (``"... so the answer is yes"``), else the one that starts the answer. Binary
     label sets accept yes/no for true/false and the other way round; the NLI
     set accepts "entailed"/"entails" and "contradicts"/"contradicted"/"contradictory".
     """
@@ -240,9 +241,19 @@ def extract_label(text: str | None, labels: Sequence[str]) -> str | None:
     distinct = {lookup[phrase] for _, phrase in spans}
     if len(distinct) == 1:
         return distinct.pop()
+    # "... there is no evidence ... so the answer is yes": the label right after the last answer word
+    starts = dict(spans)
+    for match in reversed(list(_LABEL_STATEMENT.finditer(stripped))):
+        if match.end() in starts:
+            return lookup[starts[match.end()]]
     if spans and spans[0][0] == 0:  # "No, although maybe ..." answers no
         return lookup[spans[0][1]]
     return None
+
+
+_LABEL_STATEMENT = re.compile(
+    r"(?<![^\W_])(?:answer|label|diagnosis|conclusion|prediction|verdict)s?(?:\s+(?:is|would\s+be|:)|\s*[:=-])\s*"
+)
 
 
 def _find_phrases(text: str, phrases: Sequence[str]) -> list[tuple[int, str]]:
