@@ -67,5 +67,5 @@ def test_removed_answers_and_malformed_files_reported(tmp_path, catalog):
     assert [(r.raw_id, r.output) for r in records] == [("0000100_1-2", "Rest and ice.")]
     assert [(r.origin, r.reason) for r in rejections] == [
         ("10_MPlus_ADAM_QA/0000100_1.xml, QAPair 1 (qid 0000100_1-1)", "empty answer"),
-        ("10_MPlus_ADAM_QA/0000101_1.xml, line 2, column 8", "malformed XML: no element found"),
+        ("10_MPlus_ADAM_QA/0000101_1.xml, line 2, column 8", "malformed XML: no element found: line 2, column 8"),
     ]
