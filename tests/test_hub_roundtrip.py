@@ -1,5 +1,7 @@
 """Round trip: a release built from ../shared/realdata, pushed to the local Hub, read back.
 
+The release is a real ``medsins build`` (convert, filter, dedup, shards, card, manifest).
+
 ``medsins.load(..., repo_id=…)`` and ``datasets.load_dataset(repo_id, …)`` go
 through the local endpoint with the real clients (``HfFileSystem``, resolve
 downloads) and must give exactly the rows of the local release's shards.
@@ -26,46 +28,15 @@ REPO = "medsins/meds-ins"
 SOURCES = ("bc5cdr", "ncbi_disease", "species800", "medqa")
 
 
-def _write_from_converted(realdata: Path, out: Path) -> Path:
-    """Convert the real corpora and write the release with the release writer."""
-    from medsins.convert import convert_source
-    from medsins.plugins import catalog
-    from medsins.records import Record
-    from medsins.release.manifest import FateCounts, ReleaseManifest, SourceProvenance
-    from medsins.release.schema import records_to_table
-    from medsins.release.writer import write_release
-
-    found = catalog()
-    records: dict[str, Record] = {}
-    counts: dict[str, FateCounts] = {}
-    for sid in SOURCES:
-        kept = [r for r in convert_source(found.get(sid), realdata / sid, found.registry) if isinstance(r, Record)]
-        counts[sid] = FateCounts(entered=len(kept), kept=len(kept))
-        records.update((r.id, r) for r in kept)
-    assert len(records) == sum(c.kept for c in counts.values()), "record ids must be unique across sources"
-    counts["total"] = FateCounts(entered=len(records), kept=len(records))
-    kept_path = out.parent / "kept.parquet"
-    rows = sorted(records.values(), key=lambda r: (r.task_id, r.split.value, r.id))
-    pq.write_table(records_to_table(rows), kept_path)
-    manifests = {sid: found.get(sid).manifest for sid in SOURCES}
-    manifest = ReleaseManifest(
-        medsins_version=medsins.__version__,
-        profile="public",
-        publishable=True,
-        sources={
-            sid: SourceProvenance(license=m.license, access=m.access.value, version=m.version)
-            for sid, m in manifests.items()
-        },
-        counts=counts,
-    )
-    write_release(kept_path, out, registry=found.registry, sources=manifests, manifest=manifest)
-    return out
-
-
 @pytest.fixture(scope="module")
 def release(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = _write_from_converted(realdata, tmp_path_factory.mktemp("build") / "release")
+    """``medsins build`` of the real corpora (public profile), as a maintainer runs it before a push."""
+    from medsins.build import BuildOptions, build
+
+    out = tmp_path_factory.mktemp("build") / "release"
+    result = build(BuildOptions(raw_root=realdata, sources=SOURCES, out=out, quiet=True))
     verify_release(out)
+    assert result.manifest.publishable and result.manifest.counts["total"].kept > 0
     return out
 
 
