@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ def iter_xml(path: Path, tag: str) -> Iterator[tuple[str, ET.Element]]:
     """Yield ``("element N (line L)", element)`` for each complete ``tag`` element.
 
     Elements are cleared after use, so large files stream in flat memory.
+    A ``.gz`` file is decompressed on the fly (PubMed ships its baseline so).
     Malformed XML raises :class:`InputError` with the parser's line and column.
     """
     path = Path(path)
@@ -21,8 +23,9 @@ def iter_xml(path: Path, tag: str) -> Iterator[tuple[str, ET.Element]]:
     if path.stat().st_size == 0:
         raise InputError(path, None, "file is empty")
     count = 0
+    source = gzip.open(path, "rb") if path.suffix == ".gz" else path  # noqa: SIM115 (closed below)
     try:
-        for _event, element in ET.iterparse(path, events=("end",)):
+        for _event, element in ET.iterparse(source, events=("end",)):
             if element.tag == tag:
                 count += 1
                 yield f"element <{tag}> #{count}", element
@@ -31,3 +34,8 @@ def iter_xml(path: Path, tag: str) -> Iterator[tuple[str, ET.Element]]:
         line, column = exc.position
         reason = getattr(exc, "msg", None) or str(exc)
         raise InputError(path, f"line {line}, column {column}", f"malformed XML: {reason}") from None
+    except (OSError, EOFError) as exc:  # a corrupt or truncated .gz
+        raise InputError(path, f"after element {count}", f"cannot decompress: {exc}") from None
+    finally:
+        if source is not path:
+            source.close()
