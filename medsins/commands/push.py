@@ -35,18 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--private",
         action="store_true",
         default=None,
-        help="create the repo private (default: private unless the release is a redistributable public "
-        "build)",
+        help="create the repo private (default: private unless the release is a redistributable public build)",
     )
-    parser.add_argument(
-        "--create-pr", action="store_true", help="open a pull request instead of writing to the branch"
-    )
-    parser.add_argument(
-        "--revision", metavar="BRANCH", help="branch to push to (created from main if missing)"
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print the exact commits and files; change nothing"
-    )
+    parser.add_argument("--create-pr", action="store_true", help="open a pull request instead of writing to the branch")
+    parser.add_argument("--revision", metavar="BRANCH", help="branch to push to (created from main if missing)")
+    parser.add_argument("--dry-run", action="store_true", help="print the exact commits and files; change nothing")
     parser.add_argument("--token", metavar="TOKEN", help="Hub token (default: HF_TOKEN or the saved login)")
     parser.add_argument(
         "--no-create",
@@ -54,9 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_false",
         help="fail if the repo does not exist instead of creating it",
     )
-    parser.add_argument(
-        "--endpoint", metavar="URL", help="Hub URL (default: HF_ENDPOINT or https://huggingface.co)"
-    )
+    parser.add_argument("--endpoint", metavar="URL", help="Hub URL (default: HF_ENDPOINT or https://huggingface.co)")
     parser.set_defaults(func=run)
 
 
