@@ -33,3 +33,14 @@ def test_read_csv_quote_none_keeps_literal_quotes(tmp_path):
     path = write(tmp_path, "train.tsv", 'claim_id\tclaim\n1\t"Vitamin C" cures colds\n2\tplain\n')
     rows = [row["claim"] for _, row in read_csv(path, delimiter="\t", quoting=csv.QUOTE_NONE)]
     assert rows == ['"Vitamin C" cures colds', "plain"]
+
+
+def test_line_sentence_spans_cut_at_line_breaks():
+    from medsins.formats import line_sentence_spans
+
+    text = "Methods\nCells grew. Mice died.\nTitle without stop\n"
+    assert [text[s:e] for s, e in line_sentence_spans(text)] == [
+        "Methods", "Cells grew.", "Mice died.", "Title without stop",
+    ]
+    start = text.index("grew.")
+    assert [text[s:e] for s, e in line_sentence_spans(text, [(start, start + 8)])][1] == "Cells grew. Mice died."

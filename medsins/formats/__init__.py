@@ -13,7 +13,14 @@ from medsins.formats.csvfile import read_csv, stream_csv
 from medsins.formats.iob import Sentence, iob_entities, read_iob
 from medsins.formats.jsonfile import Skipped, iter_json_array, read_json, read_json_header, read_jsonl
 from medsins.formats.obo import Stanza, quoted, read_obo
-from medsins.formats.pubtator import Document, Mention, read_pubtator, sentence_spans, text_sentence_spans
+from medsins.formats.pubtator import (
+    Document,
+    Mention,
+    line_sentence_spans,
+    read_pubtator,
+    sentence_spans,
+    text_sentence_spans,
+)
 from medsins.formats.text import iter_lines, read_text
 from medsins.formats.tmx import TranslationUnit, read_tmx
 from medsins.formats.xlsx import read_xlsx, read_xlsx_rows, sheet_names
@@ -33,6 +40,7 @@ __all__ = [
     "iter_json_array",
     "iter_lines",
     "iter_xml",
+    "line_sentence_spans",
     "quoted",
     "read_brat",
     "read_csv",

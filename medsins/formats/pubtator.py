@@ -171,3 +171,16 @@ def _spans_from_gaps(text: str, gaps: list[tuple[int, int]]) -> list[tuple[int, 
         begin = nxt
     spans.append((begin, len(text)))
     return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def line_sentence_spans(text: str, protected: list[tuple[int, int]] | tuple[()] = ()) -> list[tuple[int, int]]:
+    """Sentences of a multi-line document: every line break ends a sentence, then
+    :func:`text_sentence_spans` cuts each line. Offsets are into ``text``;
+    ``protected`` spans (mentions) are never cut inside a line."""
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for line in text.split("\n"):
+        inside = [(s - offset, e - offset) for s, e in protected if s >= offset and e <= offset + len(line)]
+        spans += [(offset + s, offset + e) for s, e in text_sentence_spans(line, inside)]
+        offset += len(line) + 1
+    return spans

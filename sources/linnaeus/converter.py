@@ -9,7 +9,7 @@ the flair LINNEAUS reader and the BioBERT NER data bundle):
 * The original release ``manual-corpus-species-1.0``: ``txt/<document>.txt``
   and ``tags.tsv`` (a header line, then ``species id<TAB>document<TAB>start<TAB>end<TAB>text[<TAB>code]``,
   character offsets into the document). Documents are cut into lines, then
-  into sentences with :func:`medsins.formats.text_sentence_spans`, never inside
+  into sentences with :func:`medsins.formats.line_sentence_spans`, never inside
   a mention.
 
 When both forms are present the IOB files are read. task33 is a training task:
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from medsins.errors import InputError
-from medsins.formats import iob_entities, iter_lines, read_iob, read_text, text_sentence_spans
+from medsins.formats import iob_entities, iter_lines, line_sentence_spans, read_iob, read_text
 from medsins.plugins import Reporter, Source
 from medsins.records import Example, Split, join_entities
 
@@ -81,12 +81,7 @@ class Converter(Source):
                                   f"{covered!r} is not at {start}-{end} of {path.name}"))
             else:
                 good.append((start, end))
-        sentences: list[tuple[int, int]] = []
-        offset = 0
-        for line in text.split("\n"):
-            inside = [(s - offset, e - offset) for s, e in good if s >= offset and e <= offset + len(line)]
-            sentences += [(offset + s, offset + e) for s, e in text_sentence_spans(line, inside)]
-            offset += len(line) + 1
+        sentences = line_sentence_spans(text, good)
         used: set[tuple[int, int]] = set()
         for number, (start, end) in enumerate(sentences, start=1):
             inside = sorted(m for m in good if m[0] >= start and m[1] <= end)
