@@ -22,7 +22,8 @@ official test split). In the CSV the list/dict columns are Python literals
 Split: with ``test_patient_uids.json`` present, its patients are task74's
 test split and appear in no training record (neither task73/75 items nor
 task75 candidates); every other patient is train. Without it all is train.
-Memory: task75 needs every summary, so the records are held until the end.
+Memory: the CSV (about 545 MB) is streamed, but task75 needs every summary,
+so the patients are held until the end.
 A row with a missing column or an unusable age/sex is reported (for task74
 only; its task73/75 items are still built when possible).
 """
@@ -37,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from medsins.errors import InputError
-from medsins.formats import iter_json_array, read_csv, read_json
+from medsins.formats import iter_json_array, read_json
+from medsins.formats.csvfile import stream_csv
 from medsins.plugins import Reporter, Source
 from medsins.records import Example, Split
 
@@ -141,7 +143,7 @@ class Converter(Source):
         csvs = self.files(raw_dir, "PMC-Patients.csv", required=False)
         if csvs:
             for path in csvs:
-                for where, row in read_csv(path, required=_COLUMNS, on_error=report):
+                for where, row in stream_csv(path, required=_COLUMNS, on_error=report):
                     yield path, where, row
             return
         jsons = self.files(raw_dir, "PMC-Patients*.json", required=False)
