@@ -1,0 +1,188 @@
+"""Shingling, MinHash signatures and LSH, with datasketch as the oracle."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+
+import numpy as np
+import pytest
+from datasketch import MinHash
+from datasketch.hashfunc import sha1_hash32
+from datasketch.lsh import _optimal_param
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from medsins.stages.minhash import (
+    agreement,
+    band_keys,
+    candidate_pairs,
+    components,
+    near_duplicate_pairs,
+    optimal_params,
+    permutations,
+    recall_params,
+    signatures,
+    signatures_from_hashes,
+)
+from medsins.stages.shingles import hash_shingles, normalise, shingle_hashes, shingles
+
+
+def datasketch_hashvalues(text: str, num_perm: int = 128, seed: int = 1, scheme: str = "affine32") -> np.ndarray:
+    """The oracle: datasketch's MinHash updated with our shingles of ``text``."""
+    sketch = MinHash(num_perm=num_perm, seed=seed, scheme=scheme)
+    for shingle in shingles(text):
+        sketch.update(shingle)
+    return sketch.hashvalues
+
+
+# Latin (with accents), Cyrillic, Han, kana, Hangul, digits, punctuation, symbols and spaces.
+_ALPHABET = st.sampled_from(
+    list("abcdefghijklmnopqrstuvwxyzABCXYZéàñçü0123456789")
+    + list("абвгдежзийклмнопрстуфхцчшщыьэюя")
+    + list("患者服用阿司匹林后出现胃痛高血圧症候群のはどれかをにアイウ한국어문장입니다")
+    + list(" ,.;:!?()-—'\"\n\t  　，。、%+<>°µ\xad\u200b")
+)
+TEXTS = st.text(alphabet=_ALPHABET, max_size=400)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    texts=st.lists(TEXTS, min_size=1, max_size=12),
+    num_perm=st.sampled_from([16, 64, 128]),
+    seed=st.integers(min_value=0, max_value=2**31 - 1),
+    scheme=st.sampled_from(["affine32", "legacy"]),
+)
+def test_signatures_equal_datasketch(texts: list[str], num_perm: int, seed: int, scheme: str) -> None:
+    ours = signatures(texts, num_perm=num_perm, seed=seed, scheme=scheme)
+    assert ours.shape == (len(texts), num_perm)
+    for text, row in zip(texts, ours, strict=True):
+        assert np.array_equal(row, datasketch_hashvalues(text, num_perm, seed, scheme))
+
+
+def test_long_and_short_documents_in_one_batch_equal_datasketch() -> None:
+    # Both code paths (padded short documents, reduceat long ones) in one call.
+    texts = ["yes", "", "word " * 3, " ".join(f"w{i}" for i in range(500)), "患者" * 40, "one two three"]
+    ours = signatures(texts)
+    for text, row in zip(texts, ours, strict=True):
+        assert np.array_equal(row, datasketch_hashvalues(text))
+
+
+def test_hash_is_datasketch_sha1_hash32() -> None:
+    items = [b"", b"is aspirin", "患者服".encode(), b"x" * 200]
+    expected = [sha1_hash32(item) for item in items]
+    assert hash_shingles(items).tolist() == expected
+    assert expected[1] == struct.unpack("<I", hashlib.sha1(b"is aspirin").digest()[:4])[0]
+
+
+def test_permutations_are_datasketchs() -> None:
+    for scheme in ("affine32", "legacy"):
+        a, b = permutations(32, 7, scheme)
+        sketch = MinHash(num_perm=32, seed=7, scheme=scheme)
+        assert np.array_equal(a, sketch.permutations[0])
+        assert np.array_equal(b, sketch.permutations[1])
+    with pytest.raises(ValueError, match="scheme"):
+        permutations(8, 1, "affine64")
+
+
+def test_short_text_gets_one_shingle_and_a_signature() -> None:
+    assert shingles("Yes.") == [b"yes"]
+    assert shingles("Is aspirin") == [b"is aspirin"]
+    assert shingles("") == [b""]
+    assert shingles("?") == [b"?"]
+    sketch = MinHash(num_perm=128, seed=1)
+    sketch.update(b"yes")
+    row = signatures(["Yes."])[0]
+    assert np.array_equal(row, sketch.hashvalues)
+    # A one-shingle signature is not the empty sketch (all max values).
+    assert not np.all(row == np.uint32(2**32 - 1))
+
+
+def test_normalise() -> None:
+    assert normalise("  Which DRUG — aspirin, or ＩＢＵＰＲＯＦＥＮ?\n") == "which drug aspirin or ibuprofen"
+    assert normalise("BP>140 mmHg, T 38.5°C") == "bp > 140 mmhg t 38 5 ° c"
+    assert normalise("medi\xadcine") == "medicine"  # soft hyphen deleted, not a space
+    assert normalise("Straße") == "strasse"
+    assert normalise("L'adrénaline stimule…") == "l adrénaline stimule"
+    assert normalise("?!") == "?!"
+    assert normalise(" \n ") == ""
+
+
+def test_word_bigrams_for_space_separated_scripts() -> None:
+    assert shingles("Is aspirin safe in pregnancy?") == [
+        b"is aspirin",
+        b"aspirin safe",
+        b"safe in",
+        b"in pregnancy",
+    ]
+    assert [s.decode() for s in shingles("Апоплексия яичника — кровоизлияние")] == [
+        "апоплексия яичника",
+        "яичника кровоизлияние",
+    ]
+
+
+def test_cjk_is_shingled_by_characters() -> None:
+    decoded = [s.decode() for s in shingles("患者，服用阿司匹林。")]
+    # Punctuation between CJK characters does not break the run.
+    assert decoded == ["患者服", "者服用", "服用阿", "用阿司", "阿司匹", "司匹林"]
+    japanese = [s.decode() for s in shingles("高血圧について、正しいのはどれか。")]
+    assert japanese[:3] == ["高血圧", "血圧に", "圧につ"]
+    assert japanese[-1] == "どれか"
+    assert [s.decode() for s in shingles("한국어 문장")] == ["한국어", "국어문", "어문장"]
+    assert [s.decode() for s in shingles("胃痛")] == ["胃痛"]  # shorter than n: the whole run
+
+
+def test_mixed_text_cjk_runs_as_characters_other_runs_as_words() -> None:
+    decoded = [s.decode() for s in shingles("患者服用 Aspirin 100 mg 后出现胃痛")]
+    assert decoded == ["患者服", "者服用", "aspirin 100", "100 mg", "后出现", "出现胃", "现胃痛"]
+
+
+def test_shingle_hashes_offsets() -> None:
+    hashes, offsets = shingle_hashes(["a b c", "x", "患者服用"])
+    assert offsets.tolist() == [0, 2, 3, 5]
+    assert hashes.tolist()[2] == sha1_hash32(b"x")
+
+
+def test_signatures_from_hashes_needs_a_hash_per_document() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        signatures_from_hashes(np.array([1, 2], dtype=np.uint32), np.array([0, 2, 2]))
+
+
+@pytest.mark.parametrize("num_perm", [16, 64, 128, 256])
+def test_optimal_params_equal_datasketch(num_perm: int) -> None:
+    for threshold in (0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95):
+        assert optimal_params(threshold, num_perm) == _optimal_param(threshold, num_perm, 0.5, 0.5)
+    assert optimal_params(0.8, num_perm, 0.05, 0.95) == _optimal_param(0.8, num_perm, 0.05, 0.95)
+
+
+def test_recall_params_favour_recall() -> None:
+    bands, rows = recall_params(0.8, 128)
+    assert (bands, rows) == (16, 8)
+    assert 1 - (1 - 0.8**rows) ** bands > 0.94
+
+
+def test_candidates_and_verification() -> None:
+    base = " ".join(f"word{i}" for i in range(60))
+    near = base.replace("word30", "other")  # one substitution: Jaccard 57/61 of bigrams
+    far = " ".join(f"term{i}" for i in range(60))
+    sigs = signatures([base, near, far])
+    pairs = near_duplicate_pairs(sigs, 0.8)
+    assert pairs.tolist() == [[0, 1]]
+    assert agreement(sigs, pairs)[0] == pytest.approx(57 / 61, abs=0.1)
+
+
+def test_large_bucket_is_chained_into_one_component() -> None:
+    # 300 identical signatures share every band: the window keeps pairs linear
+    # but the bucket still ends up as one component.
+    sigs = np.tile(np.arange(128, dtype=np.uint32), (300, 1))
+    pairs = candidate_pairs(band_keys(sigs, 16, 8), window=8)
+    assert len(pairs) < 300 * 8
+    assert set(components(300, pairs).tolist()) == {0}
+
+
+def test_components_label_is_smallest_member() -> None:
+    pairs = np.array([[5, 3], [3, 9], [1, 2], [9, 4]])
+    labels = components(10, pairs)
+    assert labels.tolist() == [0, 1, 1, 3, 3, 3, 6, 7, 8, 3]
+    # Edge order does not matter.
+    assert components(10, pairs[::-1]).tolist() == labels.tolist()
