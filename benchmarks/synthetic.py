@@ -31,11 +31,11 @@ LANGUAGES = {"en": 0.55, "zh": 0.12, "es": 0.09, "fr": 0.09, "ru": 0.09, "ja": 0
 
 # (kind, share of records, words min–max, task ids, test share)
 KINDS = [
-    ("yesno", 0.15, (8, 25), ("task11", "task1001"), 0.10),
-    ("mcqa", 0.25, (40, 200), ("task57", "task51", "task60", "task61"), 0.15),
-    ("ner", 0.20, (15, 45), ("task27", "task28", "task1004"), 0.10),
-    ("abstract", 0.30, (150, 350), ("task12", "task109", "task111"), 0.05),
-    ("note", 0.10, (400, 1500), ("task76", "task116"), 0.05),
+    ("yesno", 0.20, (8, 25), ("task11", "task1001"), 0.10),
+    ("mcqa", 0.25, (30, 150), ("task57", "task51", "task60", "task61"), 0.15),
+    ("ner", 0.25, (15, 45), ("task27", "task28", "task1004"), 0.10),
+    ("abstract", 0.25, (120, 300), ("task12", "task109", "task111"), 0.05),
+    ("note", 0.05, (300, 800), ("task76", "task116"), 0.05),
 ]
 
 _LATIN = "abcdefghijklmnopqrstuvwxyz"

@@ -7,9 +7,12 @@ How records are matched
     Inputs are compared in their :func:`~medsins.stages.shingles.normalise`-d
     form. Records with equal normalised inputs are grouped first (exact
     dedup, a dictionary lookup); one MinHash signature per distinct input then
-    finds near-duplicate inputs (LSH candidates whose estimated Jaccard of
-    shingle sets is ≥ ``threshold``), and *components* are the connected
-    components of that near-duplicate graph.
+    finds near-duplicate inputs: LSH candidates (bands chosen for recall,
+    :func:`~medsins.stages.minhash.recall_params`) whose Jaccard of shingle
+    sets is ≥ ``threshold`` — by default the exact Jaccard of the candidates'
+    shingle-hash sets, which measured F1 0.99+ against exact truth where the
+    MinHash estimate alone gives about 0.94 (benchmarks/README.md).
+    *Components* are the connected components of that near-duplicate graph.
 
 The rule, per component
     1. **Contamination.** If the component holds a test record, every train
@@ -38,10 +41,11 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from medsins.stages.minhash import components, near_duplicate_pairs, signatures
+from medsins.stages.minhash import components, near_duplicate_pairs, sketch_texts
 from medsins.stages.shingles import normalise
 
 DropKind = Literal["duplicate", "contaminates"]
+Verify = Literal["exact", "estimate"]
 
 
 class Drop(NamedTuple):
@@ -60,10 +64,13 @@ def find_duplicates(
     threshold: float = 0.8,
     num_perm: int = 128,
     seed: int = 1,
+    verify: Verify = "exact",
 ) -> dict[str, Drop]:
     """The records to drop, by id, each with the id it duplicates and the kind of drop.
 
     See the module docstring for the rule. Records not in the result are kept.
+    ``verify`` decides LSH candidates by the ``"exact"`` Jaccard of their
+    shingle-hash sets (default) or by the MinHash ``"estimate"``.
 
     >>> find_duplicates(
     ...     ["a", "b", "c"],
@@ -90,8 +97,8 @@ def find_duplicates(
     record_input = np.array([position[key] for key in input_keys], dtype=np.int64)
 
     # Near-duplicate stage over distinct inputs.
-    input_sigs = signatures(distinct_inputs, num_perm=num_perm, seed=seed, normalised=True)
-    input_component = components(len(distinct_inputs), near_duplicate_pairs(input_sigs, threshold))
+    input_sigs, input_pairs = _near_pairs(distinct_inputs, threshold, num_perm, seed, verify)
+    input_component = components(len(distinct_inputs), input_pairs)
     record_component = input_component[record_input]
 
     members: dict[int, list[int]] = defaultdict(list)
@@ -101,7 +108,7 @@ def find_duplicates(
     if not shared:
         return {}
 
-    same_output = _OutputMatcher([outputs[i] for group in shared for i in group], threshold, num_perm, seed)
+    same_output = _OutputMatcher([outputs[i] for group in shared for i in group], threshold, num_perm, seed, verify)
     drops: dict[str, Drop] = {}
     for group in shared:
         group.sort(key=lambda i: ids[i])  # smallest id first
@@ -115,15 +122,26 @@ def find_duplicates(
     return dict(sorted(drops.items()))
 
 
+def _near_pairs(
+    texts: list[str], threshold: float, num_perm: int, seed: int, verify: Verify
+) -> tuple[np.ndarray, np.ndarray]:
+    """Signatures of normalised texts and their verified near-duplicate pairs."""
+    if verify not in ("exact", "estimate"):
+        raise ValueError(f"verify must be 'exact' or 'estimate', not {verify!r}")
+    sketches = sketch_texts(texts, num_perm=num_perm, seed=seed, normalised=True, keep_hashes=verify == "exact")
+    hashes = (sketches.hashes, sketches.offsets) if verify == "exact" else None
+    return sketches.signatures, near_duplicate_pairs(sketches.signatures, threshold, hashes=hashes)
+
+
 class _OutputMatcher:
     """Equal-or-near-equal outputs: normalised keys plus near-duplicate pairs between them."""
 
-    def __init__(self, outputs: list[str], threshold: float, num_perm: int, seed: int) -> None:
+    def __init__(self, outputs: list[str], threshold: float, num_perm: int, seed: int, verify: Verify) -> None:
         self.distinct = sorted({normalise(text) for text in outputs})
         self.index = {key: i for i, key in enumerate(self.distinct)}
-        sigs = signatures(self.distinct, num_perm=num_perm, seed=seed, normalised=True)
+        _, pairs = _near_pairs(self.distinct, threshold, num_perm, seed, verify)
         self.neighbours: dict[int, list[int]] = defaultdict(list)
-        for first, second in near_duplicate_pairs(sigs, threshold).tolist():
+        for first, second in pairs.tolist():
             self.neighbours[first].append(second)
             self.neighbours[second].append(first)
 
