@@ -8,7 +8,7 @@ from itertools import combinations
 import pytest
 
 from medsins.stages.dedup import Drop, find_duplicates
-from medsins.stages.minhash import components, near_duplicate_pairs, signatures
+from medsins.stages.minhash import components, near_duplicate_pairs, signatures, sketch_texts
 from medsins.stages.shingles import normalise, shingles
 
 # A 60-word MCQA-like stem; the edits below keep bigram Jaccard well above 0.8.
@@ -201,6 +201,12 @@ def test_precision_and_recall_against_exact_jaccard() -> None:
     for i, j in found ^ truth:
         jaccard = len(sets[i] & sets[j]) / len(sets[i] | sets[j])
         assert abs(jaccard - 0.8) < 0.06, (i, j, jaccard)
+    # Exact verification of the same candidates: no false hit, and a miss only
+    # where LSH did not propose the pair (probability ≤ 0.05 at 0.8).
+    sketches = sketch_texts(texts, normalised=True)
+    exact = {tuple(p) for p in near_duplicate_pairs(sketches.signatures, 0.8, hashes=sketches[1:]).tolist()}
+    assert exact <= truth
+    assert len(exact) / len(truth) >= 0.95
     # Components never join two families.
     labels = components(len(texts), pairs)
     assert len(set(labels.tolist())) < len(texts)

@@ -24,6 +24,7 @@ from medsins.stages.minhash import (
     recall_params,
     signatures,
     signatures_from_hashes,
+    sketch_texts,
 )
 from medsins.stages.shingles import hash_shingles, normalise, shingle_hashes, shingles
 
@@ -186,3 +187,13 @@ def test_components_label_is_smallest_member() -> None:
     assert labels.tolist() == [0, 1, 1, 3, 3, 3, 6, 7, 8, 3]
     # Edge order does not matter.
     assert components(10, pairs[::-1]).tolist() == labels.tolist()
+
+
+def test_workers_give_the_same_sketches() -> None:
+    texts = [f"question {i} about drug {i % 97} and dose {i % 13}" for i in range(4100)]  # two batches
+    alone = sketch_texts(texts)
+    pooled = sketch_texts(texts, workers=2)
+    assert np.array_equal(alone.signatures, pooled.signatures)
+    assert np.array_equal(alone.hashes, pooled.hashes)
+    assert np.array_equal(alone.offsets, pooled.offsets)
+    assert alone.offsets[-1] == len(alone.hashes) == sum(len(shingles(t)) for t in texts)

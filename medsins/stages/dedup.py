@@ -65,12 +65,14 @@ def find_duplicates(
     num_perm: int = 128,
     seed: int = 1,
     verify: Verify = "exact",
+    workers: int = 1,
 ) -> dict[str, Drop]:
     """The records to drop, by id, each with the id it duplicates and the kind of drop.
 
     See the module docstring for the rule. Records not in the result are kept.
     ``verify`` decides LSH candidates by the ``"exact"`` Jaccard of their
-    shingle-hash sets (default) or by the MinHash ``"estimate"``.
+    shingle-hash sets (default) or by the MinHash ``"estimate"``. ``workers``
+    processes compute the input signatures (same result for any number).
 
     >>> find_duplicates(
     ...     ["a", "b", "c"],
@@ -97,7 +99,7 @@ def find_duplicates(
     record_input = np.array([position[key] for key in input_keys], dtype=np.int64)
 
     # Near-duplicate stage over distinct inputs.
-    input_sigs, input_pairs = _near_pairs(distinct_inputs, threshold, num_perm, seed, verify)
+    input_sigs, input_pairs = _near_pairs(distinct_inputs, threshold, num_perm, seed, verify, workers)
     input_component = components(len(distinct_inputs), input_pairs)
     record_component = input_component[record_input]
 
@@ -123,12 +125,14 @@ def find_duplicates(
 
 
 def _near_pairs(
-    texts: list[str], threshold: float, num_perm: int, seed: int, verify: Verify
+    texts: list[str], threshold: float, num_perm: int, seed: int, verify: Verify, workers: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
     """Signatures of normalised texts and their verified near-duplicate pairs."""
     if verify not in ("exact", "estimate"):
         raise ValueError(f"verify must be 'exact' or 'estimate', not {verify!r}")
-    sketches = sketch_texts(texts, num_perm=num_perm, seed=seed, normalised=True, keep_hashes=verify == "exact")
+    sketches = sketch_texts(
+        texts, num_perm=num_perm, seed=seed, normalised=True, keep_hashes=verify == "exact", workers=workers
+    )
     hashes = (sketches.hashes, sketches.offsets) if verify == "exact" else None
     return sketches.signatures, near_duplicate_pairs(sketches.signatures, threshold, hashes=hashes)
 

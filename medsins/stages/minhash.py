@@ -22,7 +22,10 @@ polynomials) instead of by adaptive quadrature.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache, partial
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -187,13 +190,14 @@ def signatures(
     normalised: bool = False,
     word_n: int = WORD_N,
     char_n: int = CHAR_N,
+    workers: int = 1,
 ) -> np.ndarray:
     """MinHash signatures of texts (shingled by :mod:`medsins.stages.shingles`).
 
     Texts are processed in batches of a few thousand, each a single
-    vectorised signature computation.
+    vectorised signature computation (see :func:`sketch_texts` for ``workers``).
     """
-    options = {"normalised": normalised, "word_n": word_n, "char_n": char_n}
+    options = {"normalised": normalised, "word_n": word_n, "char_n": char_n, "workers": workers}
     return sketch_texts(texts, num_perm=num_perm, seed=seed, scheme=scheme, keep_hashes=False, **options).signatures
 
 
@@ -215,26 +219,57 @@ def sketch_texts(
     keep_hashes: bool = True,
     word_n: int = WORD_N,
     char_n: int = CHAR_N,
+    workers: int = 1,
 ) -> Sketches:
-    """Signatures of texts, keeping their shingle hashes for :func:`exact_jaccard` (4 bytes a shingle)."""
-    perms = permutations(num_perm, seed, scheme)
+    """Signatures of texts, keeping their shingle hashes for :func:`exact_jaccard` (4 bytes a shingle).
+
+    ``workers > 1`` shingles and hashes batches in that many processes
+    (SHA-1 through hashlib holds the GIL for short inputs, so threads would
+    not help). The result is identical whatever the number of workers.
+    """
+    batches = [texts[start : start + _TEXT_BATCH] for start in range(0, len(texts), _TEXT_BATCH)]
+    job = partial(
+        _sketch_batch,
+        num_perm=num_perm,
+        seed=seed,
+        scheme=scheme,
+        normalised=normalised,
+        word_n=word_n,
+        char_n=char_n,
+    )
+    if workers > 1 and len(batches) > 1:
+        context = multiprocessing.get_context("spawn")  # no fork of a possibly threaded parent
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            results = list(pool.map(job, batches))
+    else:
+        results = [job(batch) for batch in batches]
     out = np.empty((len(texts), num_perm), dtype=np.uint32)
-    kept_hashes: list[np.ndarray] = []
-    lengths: list[np.ndarray] = []
-    for start in range(0, len(texts), _TEXT_BATCH):
-        chunk = texts[start : start + _TEXT_BATCH]
-        hashes, offsets = shingle_hashes(chunk, normalised=normalised, word_n=word_n, char_n=char_n)
-        out[start : start + len(chunk)] = signatures_from_hashes(hashes, offsets, scheme=scheme, perms=perms)
-        if keep_hashes:
-            kept_hashes.append(hashes)
-            lengths.append(np.diff(offsets))
+    row = 0
+    for sigs, _, _ in results:
+        out[row : row + len(sigs)] = sigs
+        row += len(sigs)
     if not keep_hashes:
         return Sketches(out, None, None)
     all_offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-    if lengths:
-        np.cumsum(np.concatenate(lengths), out=all_offsets[1:])
-    all_hashes = np.concatenate(kept_hashes) if kept_hashes else np.empty(0, dtype=np.uint32)
+    if results:
+        np.cumsum(np.concatenate([np.diff(offsets) for _, _, offsets in results]), out=all_offsets[1:])
+    all_hashes = np.concatenate([hashes for _, hashes, _ in results]) if results else np.empty(0, np.uint32)
     return Sketches(out, all_hashes, all_offsets)
+
+
+def _sketch_batch(
+    texts: Sequence[str], *, num_perm: int, seed: int, scheme: Scheme, normalised: bool, word_n: int, char_n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Signatures, shingle hashes and offsets of one batch (a worker's unit of work)."""
+    hashes, offsets = shingle_hashes(texts, normalised=normalised, word_n=word_n, char_n=char_n)
+    perms = _cached_permutations(num_perm, seed, scheme)
+    return signatures_from_hashes(hashes, offsets, scheme=scheme, perms=perms), hashes, offsets
+
+
+@cache
+def _cached_permutations(num_perm: int, seed: int, scheme: Scheme) -> tuple[np.ndarray, np.ndarray]:
+    # Legacy permutations take ~1 ms each to draw; every batch needs the same ones.
+    return permutations(num_perm, seed, scheme)
 
 
 def optimal_params(

@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import cache
 from operator import methodcaller
 
@@ -124,10 +124,12 @@ def normalise(text: str) -> str:
 
 
 def _has_cjk(text: str) -> bool:
-    # max() is a fast C scan; every CJK character is ≥ U+1100.
-    if text.isascii() or max(text) < _FIRST_CJK:
+    if text.isascii():
         return False
-    return _CJK_BMP_CHAR.search(text) is not None or max(text) >= _FIRST_ASTRAL_CJK
+    highest = max(text)  # a fast C scan; every CJK character is ≥ U+1100
+    if highest < _FIRST_CJK:
+        return False
+    return highest >= _FIRST_ASTRAL_CJK or _CJK_BMP_CHAR.search(text) is not None
 
 
 def shingle_normalised(text: str, *, word_n: int = WORD_N, char_n: int = CHAR_N) -> list[bytes]:
@@ -173,23 +175,37 @@ def _word_shingles(text: str, n: int) -> list[bytes]:
 
 
 def _char_shingles(text: str, n: int) -> list[bytes]:
+    encoded = text.encode("utf-8")
     if len(text) <= n:
-        return [text.encode("utf-8")]
-    return [text[i : i + n].encode("utf-8") for i in range(len(text) - n + 1)]
+        return [encoded]
+    count = len(text) - n + 1
+    if len(encoded) == 3 * len(text):
+        # All three-byte characters (the BMP CJK blocks): slice the bytes in C.
+        return list(map(encoded.__getitem__, map(slice, range(0, 3 * count, 3), range(3 * n, 3 * (count + n), 3))))
+    return [text[i : i + n].encode("utf-8") for i in range(count)]
 
 
-def hash_shingles(shingles: Iterable[bytes]) -> np.ndarray:
+def hash_shingles(shingles: Sequence[bytes]) -> np.ndarray:
     """``sha1_hash32`` of each shingle (datasketch's default hash), as uint32.
 
     The first four bytes of each SHA-1 digest read little-endian, exactly
-    ``struct.unpack("<I", sha1(b).digest()[:4])[0]``. The digests are joined
-    and read with one ``frombuffer``: no Python int per shingle. This is the
-    floor of signature cost (~0.4 µs a shingle, nearly all hashlib call
-    overhead); hashing each distinct shingle once through a dict measured
-    slower, since large dicts of bytes cost ~150 ns a lookup.
+    ``struct.unpack("<I", sha1(b).digest()[:4])[0]``. Digests are joined and
+    read with one ``frombuffer`` per few thousand shingles: no Python int per
+    shingle, and the transient digest objects stay in cache (measured ~20 %
+    faster than one join over millions). This is the floor of signature cost
+    (~0.4 µs a shingle, nearly all hashlib call overhead); hashing each
+    distinct shingle once through a dict measured slower, since large dicts of
+    bytes cost ~150 ns a lookup.
     """
-    digests = b"".join(map(methodcaller("digest"), map(hashlib.sha1, shingles)))
-    return np.frombuffer(digests, dtype="<u4")[::5].astype(np.uint32)
+    out = np.empty(len(shingles), dtype=np.uint32)
+    for start in range(0, len(shingles), _HASH_CHUNK):
+        chunk = shingles[start : start + _HASH_CHUNK]
+        digests = b"".join(map(methodcaller("digest"), map(hashlib.sha1, chunk)))
+        out[start : start + len(chunk)] = np.frombuffer(digests, dtype="<u4")[::5]
+    return out
+
+
+_HASH_CHUNK = 8192
 
 
 def shingle_hashes(
