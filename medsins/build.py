@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import sys
 from collections import Counter, defaultdict
@@ -466,6 +467,12 @@ def build(options: BuildOptions) -> BuildResult:
         for name, fates in counts.items():
             if not FateCounts(**fates).balanced():
                 raise MedsinsError(f"internal: ledger of {name} does not add up: {fates}")
+        if counts["total"]["kept"] == 0:
+            dropped = ", ".join(f"{fate} {n}" for fate, n in counts["total"].items() if fate != "entered" and n)
+            raise MedsinsError(
+                f"nothing to release: all {counts['total']['entered']} records were dropped ({dropped}); "
+                f"see {ledger_path}"
+            )
         step = stage("release", 1)
         manifest = write_release(
             kept_path, options.out, registry=found.registry,
@@ -487,7 +494,9 @@ def _run_parallel(
             results.append(func(*job))
             advance()
         return results
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # spawn, not fork: the parent may already run native thread pools (lingua, pyarrow),
+    # and forking a multi-threaded process can deadlock the child.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(func, *job) for job in jobs]
         results = []
         for future in futures:

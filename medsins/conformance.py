@@ -194,7 +194,8 @@ def _check_task_records(registry: Registry, task_id: str, records: list[Record],
     if fmt is AnswerFormat.LABEL:
         _check_labels(task.labels, outputs, check, report)
     elif fmt is AnswerFormat.MCQA:
-        bad = [r.raw_id for r in records if not r.options or r.output not in r.options]
+        # A question with several correct options (FrenchMedMCQA, IgakuQA) answers one option a line.
+        bad = [r.raw_id for r in records if not r.options or not _options_answer(r.output, r.options)]
         if bad:
             report.add(Level.ERROR, f"{check} mcqa-answer", f"{len(bad)} answers not among options: {_examples(bad)}")
     elif fmt is AnswerFormat.ENTITIES:
@@ -206,6 +207,13 @@ def _check_task_records(registry: Registry, task_id: str, records: list[Record],
         ]
         if bad:
             report.add(Level.ERROR, f"{check} ner-in-input", f"{len(bad)} entities not in the input: {_examples(bad)}")
+
+
+def _options_answer(output: str, options: list[str]) -> bool:
+    """One option, or several distinct options one a line in their listed order."""
+    lines = output.split("\n")
+    positions = [options.index(line) if line in options else -1 for line in lines]
+    return -1 not in positions and positions == sorted(set(positions))
 
 
 def _check_labels(labels: list[str], outputs: list[str], check: str, report: Report) -> None:

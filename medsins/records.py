@@ -74,7 +74,7 @@ class AnswerFormat(StrEnum):
 
     TEXT = "text"  # free text (summaries, explanations, translations, answers)
     LABEL = "label"  # one label from a closed set
-    MCQA = "mcqa"  # "<letter>. <option text>", the option listed in ``options``
+    MCQA = "mcqa"  # "<letter>. <option text>" from ``options``; several correct options one a line
     ENTITIES = "entities"  # entity strings joined by newlines, or NO_ENTITY
 
 
