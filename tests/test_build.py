@@ -142,7 +142,7 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
 
 
 def test_bundled_samples_build_and_every_reader_agrees_with_the_ledger(tmp_path):
-    out, result = run_build(tmp_path)
+    out, _ = run_build(tmp_path)
     manifest = verify_release(out)
     total = manifest.counts["total"]
     assert total.balanced()
@@ -315,7 +315,7 @@ def test_profiles_gate_restricted_sources(tmp_path, extra_sources):
         run_build(tmp_path, "rel-public", sources=names, profile=Profile.PUBLIC, language_filter=False)
     assert not (tmp_path / "rel-public").exists()
     for profile in (Profile.RESEARCH, Profile.LOCAL):
-        out, result = run_build(tmp_path, f"rel-{profile.value}", sources=names, profile=profile,
+        out, _ = run_build(tmp_path, f"rel-{profile.value}", sources=names, profile=profile,
                                 language_filter=False)
         manifest = verify_release(out)
         assert manifest.profile == profile.value
