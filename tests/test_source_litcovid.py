@@ -1,4 +1,4 @@
-"""LitCovid source: sample, topic mapping, multi-topic articles reported, bad files."""
+"""LitCovid source: sample, topic mapping, multi-topic articles, bad files."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_sample_converts(catalog):
     assert [r.id for r in again] == [r.id for r in records]
 
 
-def test_forecasting_mapped_and_multi_topic_reported(catalog, tmp_path):
+def test_forecasting_mapped_and_multi_topic_joined(catalog, tmp_path):
     (tmp_path / "BC7-LitCovid-Train.csv").write_text(
         HEADER
         + "1,J,Title one,Abstract one,,,,,Epidemic Forecasting\n"
@@ -41,11 +41,11 @@ def test_forecasting_mapped_and_multi_topic_reported(catalog, tmp_path):
         + "4,J,,,,,,,Treatment\n", encoding="utf-8")
     (tmp_path / "BC7-LitCovid-Test.csv").write_text(HEADER.replace(",label", ""), encoding="utf-8")  # unlabelled
     records, rejections = _convert(catalog, tmp_path)
-    assert [(r.output, r.raw_id) for r in records] == [("forecasting", "BC7-LitCovid-Train-1")]
-    assert [r.origin for r in rejections] == [
-        "BC7-LitCovid-Train.csv, line 3", "BC7-LitCovid-Train.csv, line 4", "BC7-LitCovid-Train.csv, line 5",
+    assert [(r.output, r.raw_id) for r in records] == [
+        ("forecasting", "BC7-LitCovid-Train-1"), ("treatment, mechanism", "BC7-LitCovid-Train-2"),
     ]
-    assert "single topic" in rejections[0].reason and "unknown topic" in rejections[1].reason
+    assert [r.origin for r in rejections] == ["BC7-LitCovid-Train.csv, line 4", "BC7-LitCovid-Train.csv, line 5"]
+    assert "unknown topic" in rejections[0].reason and "no title and no abstract" in rejections[1].reason
 
 
 def test_missing_label_column_names_file(catalog, tmp_path):

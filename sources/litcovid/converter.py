@@ -8,10 +8,10 @@ holds one or more topics separated by ``;`` (Treatment, Diagnosis, Prevention,
 Mechanism, Transmission, Epidemic Forecasting, Case Report). The unlabelled
 ``BC7-LitCovid-Test.csv`` has no gold topics and is not read.
 
-task108 asks for *one* topic (its label set: prevention, treatment, diagnosis,
-mechanism, case report, transmission, forecasting, general), so an article
-with one topic becomes a record and an article with several is reported as
-not convertible rather than given an arbitrary one of them. task108 is a
+task108 asks for the article's topics from its label set (prevention, treatment,
+diagnosis, mechanism, case report, transmission, forecasting, general), comma-
+separated in that order when several apply (LitCovid is multi-label; picking one
+would be arbitrary). An unknown topic is reported. task108 is a
 training task: every file goes to the train split. Input: the title and the
 abstract (title alone when the abstract is empty).
 """
@@ -34,6 +34,12 @@ _TOPICS = {
 }
 
 
+def _ordered(topics: list[str]) -> list[str]:
+    """Topics in the task card's order, so the same set always gives the same output."""
+    order = list(dict.fromkeys(_TOPICS.values()))
+    return sorted(topics, key=order.index)
+
+
 class Converter(Source):
     """LitCovid converter."""
 
@@ -51,10 +57,7 @@ class Converter(Source):
                     report(InputError(path, where, f"PMID {pmid}: no title and no abstract"))
                 elif not topics or "" in topics:
                     report(InputError(path, where, f"PMID {pmid}: unknown topic in {row['label']!r}"))
-                elif len(topics) > 1:
-                    report(InputError(path, where, f"PMID {pmid}: {len(topics)} topics ({row['label']}); "
-                                                   "task108 takes a single topic"))
                 else:
                     text = f"Title: {title}\nAbstract: {abstract}" if abstract else f"Title: {title}"
-                    yield Example(task_id="task108", split=Split.TRAIN, input=text, output=topics[0],
+                    yield Example(task_id="task108", split=Split.TRAIN, input=text, output=", ".join(_ordered(topics)),
                                   raw_id=f"{path.stem}-{pmid}", origin=self.origin(path, f"{where} (PMID {pmid})"))
