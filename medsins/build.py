@@ -60,6 +60,7 @@ class BuildOptions:
     language_filter: bool = True
     dedup_threshold: float = 0.8
     num_perm: int = 128
+    instructions: Path | None = None  # upstream RewriteDefinitions.json, attached to the release
     quiet: bool = False
 
     @property
@@ -76,6 +77,7 @@ class BuildOptions:
             "language_filter": self.language_filter,
             "dedup_threshold": self.dedup_threshold,
             "num_perm": self.num_perm,
+            "upstream_instructions": sha256_file(self.instructions) if self.instructions else None,
         }
 
 
@@ -473,10 +475,16 @@ def build(options: BuildOptions) -> BuildResult:
                 f"nothing to release: all {counts['total']['entered']} records were dropped ({dropped}); "
                 f"see {ledger_path}"
             )
+        upstream = None
+        if options.instructions is not None:
+            from medsins.upstream_instructions import read_instruction_variants
+
+            upstream = read_instruction_variants(options.instructions)
         step = stage("release", 1)
         manifest = write_release(
             kept_path, options.out, registry=found.registry,
             sources={name: found.get(name).manifest for name in ids}, manifest=manifest,
+            upstream_instructions=upstream,
         )
         step()
     return BuildResult(options.out, manifest, ledger_path, counts)

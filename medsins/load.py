@@ -21,11 +21,12 @@ can import :func:`load` eagerly.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from medsins.errors import MedsinsError, UnknownNameError
+from medsins.release.manifest import INSTRUCTIONS_NAME
 
 if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict
@@ -48,6 +49,8 @@ def load(
     revision: str | None = None,
     cache_dir: str | Path | None = None,
     registry: Registry | None = None,
+    instruction: str | None = None,
+    seed: int = 0,
 ) -> Dataset | DatasetDict:
     """Load a config of a MedS-Ins release.
 
@@ -63,6 +66,12 @@ def load(
         cache_dir: where ``datasets`` keeps its Arrow copy (default: its cache).
         registry: task registry used to tell unknown names from valid names the
             release has no data for (default: built-in plus plugin tasks).
+        instruction: ``None`` keeps each record's instruction; ``"random"``
+            replaces a record's task definition with one of the task's
+            instruction variants (``instructions.json`` of the release), picked
+            deterministically from the record id and ``seed``. A record that
+            carries its own instruction (not the task definition) keeps it.
+        seed: seed of ``instruction="random"``.
 
     Raises:
         UnknownNameError: ``name`` is not a config, alias, group or task (lists close matches).
@@ -88,14 +97,51 @@ def load(
         manifest = read_manifest(folder)
         config = resolve_release_name(name, manifest.configs, str(folder), registry)
         _check_split(split, config, sorted(manifest.configs[config]))
-        return datasets.load_dataset(str(folder), config, split=split, cache_dir=cache)
+        data = datasets.load_dataset(str(folder), config, split=split, cache_dir=cache)
+        return _with_instructions(data, instruction, seed, lambda: folder / INSTRUCTIONS_NAME)
     repo = repo_id or DEFAULT_REPO_ID
     available = datasets.get_dataset_config_names(repo, revision=revision)
     config = resolve_release_name(name, available, repo, registry)
     if split is not None:
         splits = datasets.get_dataset_split_names(repo, config, revision=revision)
         _check_split(split, config, sorted(splits))
-    return datasets.load_dataset(repo, config, split=split, revision=revision, cache_dir=cache)
+    data = datasets.load_dataset(repo, config, split=split, revision=revision, cache_dir=cache)
+
+    def fetch() -> Path:
+        from huggingface_hub import hf_hub_download
+
+        return Path(hf_hub_download(repo, INSTRUCTIONS_NAME, repo_type="dataset", revision=revision))
+
+    return _with_instructions(data, instruction, seed, fetch)
+
+
+def _with_instructions(
+    data: Dataset | DatasetDict, instruction: str | None, seed: int, locate: Callable[[], Path]
+) -> Dataset | DatasetDict:
+    """Apply ``instruction="random"`` sampling (see :func:`load`)."""
+    if instruction is None:
+        return data
+    if instruction != "random":
+        raise MedsinsError(f"instruction={instruction!r}: use None (keep) or 'random'")
+    import json
+
+    from medsins.upstream_instructions import pick_instruction
+
+    path = locate()
+    if not Path(path).is_file():
+        raise MedsinsError(f"{path}: this release has no instruction variants ({INSTRUCTIONS_NAME})")
+    table = json.loads(Path(path).read_text(encoding="utf-8"))
+
+    def sample(batch: dict[str, list]) -> dict[str, list]:
+        out = []
+        for rid, task_id, current in zip(batch["id"], batch["task_id"], batch["instruction"], strict=True):
+            entry = table.get(task_id)
+            if entry and current == entry["definition"] and entry["variants"]:
+                current = pick_instruction(rid, entry["variants"], seed)
+            out.append(current)
+        return {"instruction": out}
+
+    return data.map(sample, batched=True, desc=None)
 
 
 def canonical_name(name: str, registry: Registry) -> str | None:

@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         language_filter=not args.no_language_filter,
         dedup_threshold=args.threshold,
+        instructions=Path(args.instructions) if args.instructions else None,
         quiet=args.quiet,
     )
     result = build(options)
@@ -54,5 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="parallel source workers")
     p.add_argument("--threshold", type=float, default=0.8, help="near-duplicate Jaccard threshold (default 0.8)")
     p.add_argument("--no-language-filter", action="store_true", help="skip the language filter")
+    p.add_argument("--instructions", metavar="FILE",
+                   help="upstream RewriteDefinitions.json: attach its instruction variants to the release")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     p.set_defaults(func=run)

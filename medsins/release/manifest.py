@@ -18,6 +18,8 @@ from medsins.errors import ReleaseError
 
 MANIFEST_NAME = "manifest.json"
 CARD_NAME = "README.md"
+#: The release file holding every task's instruction variants.
+INSTRUCTIONS_NAME = "instructions.json"
 
 
 class ReleaseFile(BaseModel):

@@ -17,8 +17,10 @@ from pathlib import Path
 from medsins.errors import ReleaseError
 from medsins.records import SourceManifest
 from medsins.release.card import plan_configs, render_card
+from medsins.release.instructions import instruction_table, render_instructions
 from medsins.release.manifest import (
     CARD_NAME,
+    INSTRUCTIONS_NAME,
     MANIFEST_NAME,
     ReleaseFile,
     ReleaseManifest,
@@ -28,6 +30,7 @@ from medsins.release.manifest import (
 )
 from medsins.release.shard import ShardLimits, ShardStats, write_shards
 from medsins.tasks import Registry
+from medsins.upstream_instructions import InstructionSet
 
 
 def write_release(
@@ -39,6 +42,7 @@ def write_release(
     manifest: ReleaseManifest,
     card_extras: Mapping[str, object] | None = None,
     limits: ShardLimits | None = None,
+    upstream_instructions: Mapping[str, InstructionSet] | None = None,
 ) -> ReleaseManifest:
     """Write the release folder ``out_dir`` from the sorted kept records and return its manifest.
 
@@ -55,6 +59,8 @@ def write_release(
         card_extras: optional card settings: ``pretty_name``, ``repo_id`` (used in
             the loading examples), ``tags`` (added), ``description`` (a paragraph).
         limits: shard and row-group size bounds (default: 500 MB shards).
+        upstream_instructions: upstream instruction variants per task (from
+            ``RewriteDefinitions.json``) added to ``instructions.json``.
 
     Example:
         >>> write_release(work / "kept.parquet", Path("release"), registry=reg,
@@ -87,6 +93,12 @@ def write_release(
         card_path.write_text(card, encoding="utf-8")
         files = {s.path: ReleaseFile(sha256=s.sha256, bytes=s.bytes, rows=s.rows) for s in shards}
         files[CARD_NAME] = ReleaseFile(sha256=sha256_file(card_path), bytes=card_path.stat().st_size)
+        table = instruction_table(registry, {shard.task_id for shard in shards}, upstream_instructions)
+        variants_path = partial / INSTRUCTIONS_NAME
+        variants_path.write_text(render_instructions(table), encoding="utf-8")
+        files[INSTRUCTIONS_NAME] = ReleaseFile(
+            sha256=sha256_file(variants_path), bytes=variants_path.stat().st_size
+        )
         result = ReleaseManifest.model_validate(
             manifest.model_dump()
             | {
