@@ -185,10 +185,10 @@ def test_shards_are_named_the_hub_way(release: tuple[Path, ReleaseManifest]) -> 
         "data/qa/task57/test-00000-of-00001.parquet",
         "data/qa/task57/train-00000-of-00001.parquet",
     ]
-    assert sorted(manifest.files) == sorted([*shards, "README.md"])
+    assert sorted(manifest.files) == sorted([*shards, "README.md", "instructions.json"])
     assert manifest.files["data/qa/task57/test-00000-of-00001.parquet"].rows == 3
     assert manifest.files["README.md"].rows is None
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "data", "manifest.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "data", "instructions.json", "manifest.json"]
     assert not list(out.parent.glob(".release.*")), "no partial or old folder may be left behind"
     assert read_manifest(out) == manifest
     verify_release(out)
