@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from medsins.commands.output import print_json, print_table
+from medsins.coverage import task_coverage
 from medsins.plugins import catalog
 from medsins.taxonomy import config_of
 
@@ -35,10 +36,7 @@ def source_rows() -> list[dict[str, object]]:
 def task_rows(coverage: bool = False) -> list[dict[str, object]]:
     """One dict per task of the merged registry (with build coverage when asked)."""
     found = catalog()
-    builders: dict[str, list[str]] = {}
-    for source in found:
-        for task_id in source.manifest.tasks:
-            builders.setdefault(task_id, []).append(source.id)
+    covered = {row.task_id: row for row in task_coverage(found)} if coverage else {}
     rows = []
     for task in found.registry:
         row: dict[str, object] = {
@@ -58,11 +56,8 @@ def task_rows(coverage: bool = False) -> list[dict[str, object]]:
             "addition": task.addition,
         }
         if coverage:
-            ids = builders.get(task.id, [])
-            kinds = {found.get(i).manifest.native for i in ids}
-            row["built_by"] = ids
-            row["native"] = any(kinds)
-            row["upstream_only"] = bool(ids) and not any(kinds)
+            row["native_sources"] = list(covered[task.id].native)
+            row["task_file_sources"] = list(covered[task.id].task_files)
         rows.append(row)
     return rows
 
@@ -101,9 +96,9 @@ def run_tasks(args: argparse.Namespace) -> int:
               "/".join(r["input_languages"]) + "→" + "/".join(r["output_languages"]), r["split"], r["benchmark"] or ""]
              for r in rows]
     if args.coverage:
-        headers.append("built by")
+        headers += ["native", "task files"]
         for line, r in zip(table, rows, strict=True):
-            line.append(", ".join(r["built_by"]) or "—")
+            line += [", ".join(r["native_sources"]) or "—", ", ".join(r["task_file_sources"]) or "—"]
     print_table(f"{len(rows)} tasks", headers, table)
     return 0
 
