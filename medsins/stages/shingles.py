@@ -5,21 +5,25 @@ Jaccard similarity of their shingle sets is high. The choices here define what
 "near-duplicate" means for the whole build:
 
 * **Normalisation** — NFKC (full-width letters, ligatures, compatibility forms
-  fold to one spelling), casefold, punctuation / control / format characters
-  replaced by a space, whitespace collapsed. Symbols (``<``, ``%``, ``+``, ``°``)
-  are kept: in medicine they carry meaning. A text made only of punctuation
-  keeps its punctuation (so ``"?"`` and ``"!"`` stay different).
+  fold to one spelling), casefold, invisible characters (soft hyphen,
+  zero-width spaces) deleted; then runs of letters/digits are words, each
+  symbol (``<``, ``%``, ``+``, ``°``: they carry meaning in medicine) is a word
+  of its own, and punctuation, controls and whitespace only separate words.
+  A text made only of punctuation keeps it (``"?"`` and ``"!"`` stay apart).
 * **Units** — space-separated scripts are cut into words; CJK (Han, kana,
   Hangul) into characters, spaces between CJK characters ignored. Mixed text is
   split into runs: CJK runs give character n-grams, the other runs word n-grams.
 * **n** — word bigrams and CJK character trigrams (:data:`WORD_N`,
-  :data:`CHAR_N`). MedS-Ins inputs are often short (MCQA questions, NER
-  sentences of 10–40 words): a one-word edit changes ``n`` shingles out of
-  about ``L``, so the Jaccard of a lightly edited 20-word question is
-  17/21 = 0.81 with bigrams but 0.71 with trigrams and 0.60 with 4-grams; it
-  would not count as a duplicate at the 0.8 threshold. Unigrams would ignore
-  word order entirely. ``benchmarks/bench_dedup.py`` measures the choice on
-  real questions in six languages (see benchmarks/README.md).
+  :data:`CHAR_N`; a CJK trigram spans about as much text as two words, Chinese
+  words averaging 1.5–2 characters). MedS-Ins inputs are often short (MCQA
+  questions, NER sentences of 10–40 words), and a one-word edit changes ``n``
+  shingles out of about ``L``: a lightly edited 20-word question keeps Jaccard
+  17/21 = 0.81 with bigrams, but 15/21 = 0.71 with trigrams and 13/21 = 0.62
+  with 4-grams, and would no longer count as a duplicate at 0.8. Unigrams
+  would catch more edits of very short questions but ignore word order, so
+  "is X caused by Y" would duplicate "is Y caused by X". The trade-off is
+  measured on real questions in six languages by ``benchmarks/bench_dedup.py``
+  (benchmarks/README.md).
 * **Short texts** — a run shorter than ``n`` units gives one shingle, the run
   itself, so every text has a signature and a one-word answer is compared
   as a whole.
