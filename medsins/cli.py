@@ -7,6 +7,7 @@ are printed as one line on stderr with a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -38,6 +39,8 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = make_parser().parse_args(argv)
+    if not sys.stderr.isatty():  # `datasets` progress bars only on a terminal
+        os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     try:
         return int(args.func(args) or 0)
     except MedsinsError as exc:
