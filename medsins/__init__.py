@@ -4,7 +4,7 @@ Public API::
 
     import medsins
     ds = medsins.load("ner")             # datasets.DatasetDict of every NER task
-    medsins.tasks().get("task125")       # a task card
+    medsins.tasks().get("task125")          # a task card
     [s.id for s in medsins.sources()]    # the corpus manifests
 """
 
@@ -23,7 +23,7 @@ from medsins.records import AccessLevel, Example, Record, SourceManifest, Split,
 from medsins.taxonomy import Category, TextSource
 
 if TYPE_CHECKING:
-    from medsins.tasks import Registry
+    from medsins.registry import Registry
 
 
 def tasks() -> Registry:

@@ -17,7 +17,7 @@ from pathlib import Path
 from medsins.convert import Rejection, convert_source
 from medsins.plugins import Source
 from medsins.records import AccessLevel, AnswerFormat, Record, split_entities
-from medsins.tasks import Registry
+from medsins.registry import Registry
 
 
 class Level(StrEnum):

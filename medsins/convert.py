@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from medsins.errors import InputError
 from medsins.plugins import Source
 from medsins.records import Example, Record, record_id
-from medsins.tasks import Registry
+from medsins.registry import Registry
 from medsins.taxonomy import config_of
 
 

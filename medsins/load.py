@@ -31,7 +31,7 @@ from medsins.release.manifest import INSTRUCTIONS_NAME
 if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict
 
-    from medsins.tasks import Registry
+    from medsins.registry import Registry
 
 #: The Hub dataset repository ``load`` reads when no local release is given.
 DEFAULT_REPO_ID = "medsins/meds-ins"
@@ -146,7 +146,7 @@ def _with_instructions(
 
 def canonical_name(name: str, registry: Registry) -> str | None:
     """The config name ``name`` stands for (resolving aliases), or ``None`` if unknown."""
-    from medsins.tasks import BENCH_CONFIG
+    from medsins.registry import BENCH_CONFIG
     from medsins.taxonomy import resolve_config
 
     if name in registry:

@@ -101,7 +101,7 @@ class Source:
 
     def tasks(self) -> list[Task]:
         """Task cards this source introduces (from its ``tasks.toml``), if any."""
-        from medsins.tasks import read_task_file
+        from medsins.registry import read_task_file
 
         path = self.root / "tasks.toml"
         return read_task_file(path) if path.exists() else []
@@ -205,7 +205,7 @@ class SourceCatalog:
     """The discovered sources, plus the registry extended with their tasks."""
 
     def __init__(self, sources: dict[str, Source], problems: list[str]) -> None:
-        from medsins.tasks import builtin_registry
+        from medsins.registry import builtin_registry
 
         self.sources = sources
         self.problems = problems

@@ -18,7 +18,7 @@ from medsins.bench.metrics import (
     task_kind,
 )
 from medsins.bench.report import bootstrap, interval
-from medsins.tasks import builtin_registry
+from medsins.registry import builtin_registry
 
 REGISTRY = builtin_registry()
 

@@ -11,7 +11,7 @@ import pytest
 
 from medsins.bench import score
 from medsins.errors import MedsinsError
-from medsins.tasks import builtin_registry
+from medsins.registry import builtin_registry
 
 REGISTRY = builtin_registry()
 OPTIONS = ["A. Heparin", "B. Aspirin", "C. Warfarin"]

@@ -11,7 +11,7 @@ import pytest
 from medsins.conformance import Level, check_source
 from medsins.plugins import catalog as discover
 from medsins.plugins import load_source_folder
-from medsins.tasks import builtin_registry
+from medsins.registry import builtin_registry
 
 MANIFEST = """
 id = "{id}"

@@ -9,7 +9,7 @@ import pytest
 import medsins
 from medsins.build import BuildOptions, build
 from medsins.errors import MedsinsError
-from medsins.tasks import builtin_registry
+from medsins.registry import builtin_registry
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from test_release import TOTAL, build_release, small_records
 
 from medsins.errors import MedsinsError, UnknownNameError
 from medsins.load import DEFAULT_REPO_ID, RELEASE_ENV, load
+from medsins.registry import builtin_registry
 from medsins.release.manifest import ReleaseManifest
-from medsins.tasks import builtin_registry
 
 REGISTRY = builtin_registry()
 

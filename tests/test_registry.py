@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from medsins.errors import InputError, UnknownNameError
-from medsins.tasks import builtin_registry, read_task_file
+from medsins.registry import builtin_registry, read_task_file
 from medsins.taxonomy import CATEGORIES, Category, TextSource, parse_category, resolve_config
 
 
@@ -68,3 +68,13 @@ def test_bad_task_file_names_file_and_task(tmp_path):
         read_task_file(path)
     assert str(path) in str(info.value)
     assert "task #1 (task9999)" in str(info.value)
+
+
+def test_public_api_functions_survive_submodule_imports():
+    import medsins
+    import medsins.load
+    import medsins.registry
+
+    assert callable(medsins.load)
+    assert medsins.tasks().get("task125").category is Category.NER
+    assert "pubmedqa" in {m.id for m in medsins.sources()}

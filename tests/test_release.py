@@ -13,6 +13,7 @@ import yaml
 
 from medsins.errors import ReleaseError
 from medsins.records import Record, SourceManifest, record_id
+from medsins.registry import builtin_registry
 from medsins.release import shard as shard_module
 from medsins.release.card import features_yaml, hub_license, size_category
 from medsins.release.manifest import (
@@ -25,7 +26,6 @@ from medsins.release.manifest import (
 from medsins.release.schema import RECORD_SCHEMA, records_to_table
 from medsins.release.shard import ShardLimits, row_nbytes
 from medsins.release.writer import write_release
-from medsins.tasks import builtin_registry
 from medsins.taxonomy import config_of
 
 REGISTRY = builtin_registry()

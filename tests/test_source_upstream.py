@@ -314,15 +314,23 @@ def test_pick_instruction_is_deterministic_uniform_and_stateless():
 
 # -- a several-hundred-MB file, streamed --------------------------------------------------
 
+# Peak RSS from /proc/self/status (VmHWM): getrusage's ru_maxrss survives exec on
+# Linux, so a child started by a big pytest process would report the parent's size.
 _MEASURE = textwrap.dedent("""
-    import json, resource, sys
+    import json, sys
     from pathlib import Path
+
+    def peak_kb():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+
     from medsins.convert import convert_source
     from medsins.plugins import catalog
     found = catalog()
     source = found.get("upstream")
     list(convert_source(source, None, found.registry))  # warm up every import and cache
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_kb()
     records = rejections = 0
     licenses = set()
     for item in convert_source(source, Path(sys.argv[1]), found.registry):
@@ -331,7 +339,7 @@ _MEASURE = textwrap.dedent("""
             licenses.add(item.license)
         else:
             rejections += 1
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = peak_kb()
     print(json.dumps({"records": records, "rejections": rejections, "licenses": sorted(licenses),
                       "before_kb": before, "after_kb": after}))
 """)

@@ -28,7 +28,7 @@ from medsins.errors import InputError, MedsinsError
 if TYPE_CHECKING:
     import numpy as np
 
-    from medsins.tasks import Registry
+    from medsins.registry import Registry
 
 __all__ = ["FROM_GT", "BenchReport", "score"]
 

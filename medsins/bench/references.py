@@ -24,7 +24,7 @@ from typing import Any
 from medsins.bench.extract import normalize_answer
 from medsins.bench.predictions import Prediction
 from medsins.errors import InputError, MedsinsError, UnknownNameError
-from medsins.tasks import BENCH_CONFIG, Registry
+from medsins.registry import BENCH_CONFIG, Registry
 
 #: ``references=`` value meaning "use the GT column of the predictions".
 FROM_GT = "gt"

@@ -22,10 +22,10 @@ import yaml
 
 from medsins.errors import ReleaseError
 from medsins.records import UNKNOWN_LICENSE, SourceManifest, Split
+from medsins.registry import BENCH_CONFIG, Registry
 from medsins.release.manifest import ReleaseManifest
 from medsins.release.schema import RECORD_SCHEMA
 from medsins.release.shard import DATA_DIR, Shard, ShardStats
-from medsins.tasks import BENCH_CONFIG, Registry
 from medsins.taxonomy import ALL_CONFIG, CATEGORIES, Category, resolve_config
 
 #: The MedS-Ins paper, cited by every release.

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from medsins.tasks import Registry
+from medsins.registry import Registry
 from medsins.upstream_instructions import InstructionSet
 
 

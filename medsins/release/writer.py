@@ -16,6 +16,7 @@ from pathlib import Path
 
 from medsins.errors import ReleaseError
 from medsins.records import SourceManifest
+from medsins.registry import Registry
 from medsins.release.card import plan_configs, render_card
 from medsins.release.instructions import instruction_table, render_instructions
 from medsins.release.manifest import (
@@ -29,7 +30,6 @@ from medsins.release.manifest import (
     write_manifest,
 )
 from medsins.release.shard import ShardLimits, ShardStats, write_shards
-from medsins.tasks import Registry
 from medsins.upstream_instructions import InstructionSet
 
 

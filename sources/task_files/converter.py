@@ -36,6 +36,7 @@ from pathlib import Path
 from medsins.errors import InputError
 from medsins.plugins import Reporter, Source
 from medsins.records import Example, Split, TaskSplit
+from medsins.registry import builtin_registry
 from medsins.taskfile import (
     ParsedTaskFile,
     derived_raw_id,
@@ -44,7 +45,6 @@ from medsins.taskfile import (
     split_marker,
     task_id_from_name,
 )
-from medsins.tasks import builtin_registry
 
 #: Share of a ``Train/Test`` file's instances that go to the test split, in tenths.
 _TEST_TENTHS = 1

@@ -41,6 +41,7 @@ from medsins.errors import InputError
 from medsins.formats import Skipped, iter_json_array, read_json_header, read_jsonl
 from medsins.plugins import Reporter, Source
 from medsins.records import Example, Split, TaskSplit
+from medsins.registry import builtin_registry
 from medsins.taskfile import (
     derived_raw_id,
     first_text,
@@ -50,7 +51,6 @@ from medsins.taskfile import (
     split_marker,
     task_id_from_name,
 )
-from medsins.tasks import builtin_registry
 
 #: MedS-Bench's category folders (with its own spelling, e.g. Fact_verication).
 BENCH_FOLDERS = frozenset({
