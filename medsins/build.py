@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from medsins import __version__
-from medsins.convert import Rejection, convert_source
+from medsins.convert import convert_source
 from medsins.errors import MedsinsError
 from medsins.plugins import Source, catalog
 from medsins.records import AccessLevel, Record
@@ -535,8 +535,3 @@ def _count(
 def summary_rows(counts: dict[str, dict[str, int]]) -> list[list[object]]:
     """Rows of the final summary table (one per source, then the total)."""
     return [[name, c["entered"], *(c[f] for f in FATES)] for name, c in counts.items()]
-
-
-def rejection_count(rejections: list[Rejection]) -> int:
-    """Number of rejections (helper for callers that collect them)."""
-    return len(rejections)
