@@ -320,8 +320,11 @@ def bench_end_to_end(rows: list[dict], skip_baseline: bool) -> list[str]:
     distinct, labels, ours = ours_end_to_end(inputs)
     distinct_2, labels_2, ours_2 = ours_end_to_end(inputs, workers=2)
     assert distinct_2 == distinct and np.array_equal(labels_2, labels), "workers changed the result"
-    out = [f"records {len(rows):,}, distinct normalised inputs {len(distinct):,}, clusters of ≥ 2: "
-           f"{int((np.bincount(labels) > 1).sum()):,}", ""]
+    out = [
+        f"records {len(rows):,}, distinct normalised inputs {len(distinct):,}, clusters of ≥ 2: "
+        f"{int((np.bincount(labels) > 1).sum()):,}",
+        "",
+    ]
     if not skip_baseline:
         distinct_ds, labels_ds, theirs = datasketch_end_to_end(inputs)
         assert distinct_ds == distinct
@@ -343,9 +346,7 @@ def bench_end_to_end(rows: list[dict], skip_baseline: bool) -> list[str]:
             f"| LSH + verify + clusters | {theirs['MinHashLSH + verify + clusters']:.2f} | "
             f"{ours['LSH + verify + clusters']:.2f} | {ours_2['LSH + verify + clusters']:.2f} |"
         )
-        out.append(
-            f"| **total** | **{theirs['total']:.2f}** | **{ours['total']:.2f}** | **{ours_2['total']:.2f}** |"
-        )
+        out.append(f"| **total** | **{theirs['total']:.2f}** | **{ours['total']:.2f}** | **{ours_2['total']:.2f}** |")
         out += [
             "",
             "clusters identical to datasketch's (and between 1 and 2 workers): yes (asserted)",
@@ -363,8 +364,11 @@ def bench_end_to_end(rows: list[dict], skip_baseline: bool) -> list[str]:
     )
     seconds = clock() - start
     kinds = {kind: sum(1 for d in drops.values() if d.kind == kind) for kind in ("duplicate", "contaminates")}
-    out += ["", f"find_duplicates (the build's decision API, inputs + outputs + rule) on all {len(rows):,} records: "
-            f"{seconds:.2f} s; drops {kinds}"]
+    out += [
+        "",
+        f"find_duplicates (the build's decision API, inputs + outputs + rule) on all {len(rows):,} records: "
+        f"{seconds:.2f} s; drops {kinds}",
+    ]
     return out
 
 

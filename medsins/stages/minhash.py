@@ -302,8 +302,7 @@ def optimal_params(
         return (values * weights).sum(axis=1) * (hi - lo) / 2
 
     error = (
-        integral(0.0, threshold, False) * false_positive_weight
-        + integral(threshold, 1.0, True) * false_negative_weight
+        integral(0.0, threshold, False) * false_positive_weight + integral(threshold, 1.0, True) * false_negative_weight
     )
     best = int(np.argmin(error))
     return int(pairs[best, 0]), int(pairs[best, 1])

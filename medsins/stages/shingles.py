@@ -65,8 +65,7 @@ _FIRST_ASTRAL_CJK = "\U00020000"
 # to spaces; the ASCII symbols (category S*) send a text to the general path.
 _ASCII_SYMBOLS = tuple(c.encode() for c in "$+<=>^`|~")
 _ASCII_TABLE = bytes(
-    ord(chr(c).lower()) if chr(c).isalnum() or chr(c).encode() in _ASCII_SYMBOLS else 32
-    for c in range(128)
+    ord(chr(c).lower()) if chr(c).isalnum() or chr(c).encode() in _ASCII_SYMBOLS else 32 for c in range(128)
 ).ljust(256, b" ")
 # Invisible characters that may sit inside a word (soft hyphen, zero-width
 # space/joiners, bidi marks, word joiner, BOM): deleted, not turned into a space.
