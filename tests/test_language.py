@@ -271,3 +271,12 @@ def test_real_corpora_kept_in_their_language_and_caught_in_another(lingua, reald
         wrong = "en" if lang != "en" else "es"
         verdicts = lingua.check(texts, [""] * 10, [wrong] * 10, [wrong] * 10)
         assert [v.detected if v else None for v in verdicts] == [lang] * 10, lang
+
+
+def test_english_with_greeting_pronoun_and_turkish_dotless_i_is_kept():
+    """Regression: "Hi," and "I" are Catalan function words too; they must not veto English."""
+    text = ("Hi,\nThank you for the ınformatıon on your web sıte about chickenpox.\n"
+            "I could not find anythıng about the risk for a baby who had it at four months old.\n"
+            "Please tell me what the risk is.")
+    assert LanguageFilter().check([text], ["What is the risk of chickenpox complications in infants?"],
+                                  ["en"], ["en"]) == [None]

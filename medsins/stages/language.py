@@ -65,7 +65,9 @@ _WORD = re.compile(r"\b[^\W\d_]+\b")
 #: languages share, such as de/la/que/en/les/des/per/on/du/sa, are left out). A text with
 #: enough of its declared language's words and none of another's needs no detector: most
 #: records are in their declared language, and this vouches for them at set-lookup cost.
-#: Never a reason to drop: a text it does not vouch for goes to the detector.
+#: Never a reason to drop: a text it does not vouch for goes to the detector. Catalan "i"
+#: (and) and "hi" (there) are left out: they are also English ("I", "Hi,"), and one such word
+#: must not veto an English text.
 _FUNCTION_WORDS = {
     "en": (
         "the of and to is are were with which that this these following from for has have had been most "
@@ -90,8 +92,8 @@ _FUNCTION_WORDS = {
         "sig inom från också mycket"
     ),
     "ca": (
-        "els amb és dels als aquest aquesta aquests aquestes però més seva seu pel pels també molt hi ho "
-        "i són pot quan cal fins següents següent quina quin mitjançant pacient pacients"
+        "els amb és dels als aquest aquesta aquests aquestes però més seva seu pel pels també molt ho "
+        "són pot quan cal fins següents següent quina quin mitjançant pacient pacients"
     ),
 }
 FUNCTION_WORDS: dict[str, frozenset[str]] = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
