@@ -252,3 +252,8 @@ LETTERS = "ABCDEFGHIJ"
 def format_options(options: list[str]) -> list[str]:
     """Label option texts A., B., … in order."""
     return [f"{LETTERS[i]}. {text.strip()}" for i, text in enumerate(options)]
+
+
+def mcqa_input(question: str, options: list[str]) -> str:
+    """The MCQA input convention: the question, then one labelled option a line."""
+    return "\n".join([question, *options])

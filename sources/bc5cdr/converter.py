@@ -17,7 +17,7 @@ mention (output ``None``), so a model also learns when to answer nothing.
 The output lists the annotated mention texts of the task's type that lie in
 the sentence, unique, in text order (:func:`medsins.records.join_entities`).
 
-Sentences are cut by :func:`sentence_spans`: the title is one sentence;
+Sentences are cut by :func:`medsins.formats.sentence_spans`: the title is one sentence;
 the abstract is cut after ``.``, ``?`` or ``!`` (plus closing quotes or
 brackets) followed by whitespace and an upper-case letter, digit or opening
 bracket, except after common abbreviations (``e.g.``, ``vs.``, ``et al.``,
@@ -33,55 +33,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from medsins.errors import InputError
-from medsins.formats import Document, Mention, read_pubtator
+from medsins.formats import Document, Mention, read_pubtator, sentence_spans
 from medsins.plugins import Reporter, Source
 from medsins.records import Example, Split, join_entities
 
-#: A candidate boundary: sentence-final punctuation (and closers), whitespace, a sentence opener.
-_BOUNDARY = re.compile(r"[.?!][\"')\]]*(\s+)(?=[A-Z0-9(\[\"'])")
-#: Words whose final period does not end a sentence (compared lower-cased, without the period).
-_ABBREVIATIONS = frozenset({
-    "e.g", "i.e", "vs", "etc", "al", "fig", "figs", "ref", "refs", "approx", "ca", "cf", "no", "nos",
-    "dr", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "inc", "ltd", "co", "resp", "viz", "eq", "eqs",
-    "vol", "dept", "univ",
-})
-_WORD_BEFORE = re.compile(r"(\S+)$")
 _SPACES = re.compile(r"\s+")
-
-
-def _is_abbreviation(text: str, period: int) -> bool:
-    """Whether the ``.`` at ``period`` closes an abbreviation or an initial."""
-    if text[period] != ".":
-        return False
-    match = _WORD_BEFORE.search(text, 0, period)
-    if match is None:
-        return False
-    word = match.group(1).lstrip("([\"'")
-    return word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isupper())
-
-
-def sentence_spans(doc: Document) -> list[tuple[int, int]]:
-    """``(start, end)`` offsets (into ``doc.text``) of the document's sentences, in order.
-
-    Deterministic, and no span boundary falls inside a mention.
-    """
-    text = doc.text
-    # Gaps between sentences: (end of one sentence, start of the next).
-    gaps: list[tuple[int, int]] = []
-    if doc.abstract:
-        gaps.append((len(doc.title), len(doc.title) + 1))
-    start = len(doc.title) + 1 if doc.abstract else len(text)
-    for match in _BOUNDARY.finditer(text, start):
-        if not _is_abbreviation(text, match.start()):
-            gaps.append((match.start(1), match.end(1)))
-    gaps = [(end, nxt) for end, nxt in gaps if not any(m.start < nxt and m.end > end for m in doc.mentions)]
-    spans: list[tuple[int, int]] = []
-    begin = 0
-    for end, nxt in gaps:
-        spans.append((begin, end))
-        begin = nxt
-    spans.append((begin, len(text)))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
 def _split_of(path: Path) -> Split | None:

@@ -22,7 +22,7 @@ from typing import Any
 from medsins.errors import InputError
 from medsins.formats import iter_json_array
 from medsins.plugins import Reporter, Source
-from medsins.records import LETTERS, Example, Split, format_options
+from medsins.records import LETTERS, Example, Split, format_options, mcqa_input
 
 TASK = "task60"
 FILES = {"train.json": Split.TRAIN, "dev.json": Split.TRAIN, "test.json": Split.TEST}
@@ -87,7 +87,7 @@ class Converter(Source):
                 yield Example(
                     task_id=TASK,
                     split=split,
-                    input="\n".join([question, *options]),
+                    input=mcqa_input(question, options),
                     output="\n".join(chosen),
                     options=options,
                     instruction=MULTI_ANSWER_INSTRUCTION.format(count=len(chosen)) if multi else None,

@@ -41,7 +41,7 @@ from typing import Any
 from medsins.errors import InputError
 from medsins.formats import read_json
 from medsins.plugins import Reporter, Source
-from medsins.records import Example, Split, format_options
+from medsins.records import Example, Split, format_options, mcqa_input
 
 _SPLITS = {"train": Split.TRAIN, "dev": Split.TEST, "test": Split.TEST}
 _TOPICS = ("medicine", "nursery", "psychology", "chemistry", "pharmacology", "biology")
@@ -67,7 +67,7 @@ class Question:
     @property
     def mcqa_input(self) -> str:
         """The question followed by its labelled options, one a line."""
-        return "\n".join([self.text, *self.options])
+        return mcqa_input(self.text, self.options)
 
 
 def _text(value: Any) -> str:

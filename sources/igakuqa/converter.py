@@ -23,7 +23,7 @@ from typing import Any
 from medsins.errors import InputError
 from medsins.formats import read_jsonl
 from medsins.plugins import Reporter, Source
-from medsins.records import LETTERS, Example, Split, format_options
+from medsins.records import LETTERS, Example, Split, format_options, mcqa_input
 
 TASK = "task59"
 #: The first exam held out as test: the 116th (2022), the newest IgakuQA exam.
@@ -109,7 +109,7 @@ class Converter(Source):
                 yield Example(
                     task_id=TASK,
                     split=split,
-                    input="\n".join([question, *options]),
+                    input=mcqa_input(question, options),
                     output="\n".join(chosen),
                     options=options,
                     instruction=MULTI_ANSWER_INSTRUCTION.format(count=len(chosen)) if multi else None,

@@ -37,7 +37,7 @@ from typing import Any
 from medsins.errors import InputError
 from medsins.formats import read_jsonl
 from medsins.plugins import Reporter, Source
-from medsins.records import LETTERS, Example, Split, format_options
+from medsins.records import LETTERS, Example, Split, format_options, mcqa_input
 
 _SPLITS = {"train": Split.TRAIN, "dev": Split.TRAIN, "test": Split.TEST}
 _FOUR_OPTION_PREFIX = "phrases_no_exclude_"
@@ -48,11 +48,6 @@ def _stem(path: Path) -> str:
     """``train``/``dev``/``test`` for a MedQA question file name, else ``""``."""
     name = path.name.removesuffix(".jsonl")
     return name.removeprefix(_FOUR_OPTION_PREFIX)
-
-
-def mcqa_input(question: str, options: list[str]) -> str:
-    """The MCQA input: the question, then one labelled option a line."""
-    return "\n".join([question, *options])
 
 
 class Converter(Source):
