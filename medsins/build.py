@@ -22,6 +22,7 @@ import json
 import multiprocessing
 import os
 import sys
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -89,6 +90,8 @@ class BuildResult:
     manifest: ReleaseManifest
     ledger: Path
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Wall seconds per stage (convert, filter, dedup, assemble, release) and in total.
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 # -- small utilities ----------------------------------------------------------------
@@ -425,16 +428,21 @@ def build(options: BuildOptions) -> BuildResult:
     work.mkdir(parents=True, exist_ok=True)
     found = catalog()
     workers = max(1, options.workers)
+    timings: dict[str, float] = {}
+    clock = _Clock(timings)
     with _progress(options.quiet) as stage:
-        convert_done = _run_parallel(
-            "convert", stage, workers, convert_stage, [(name, raw, work) for name, raw in pairs]
-        )
-        filter_done = _run_parallel(
-            "filter", stage, workers, filter_stage,
-            [(name, work, options.profile, options.language_filter) for name in ids],
-        )
+        with clock("convert"):
+            convert_done = _run_parallel(
+                "convert", stage, workers, convert_stage, [(name, raw, work) for name, raw in pairs]
+            )
+        with clock("filter"):
+            filter_done = _run_parallel(
+                "filter", stage, workers, filter_stage,
+                [(name, work, options.profile, options.language_filter) for name in ids],
+            )
         step = stage("dedup", 1)
-        drops = dedup_stage(ids, work, options)
+        with clock("dedup"):
+            drops = dedup_stage(ids, work, options)
         step()
         ledger_path = work / "ledger.jsonl"
         with ledger_path.open("w", encoding="utf-8") as ledger:
@@ -446,7 +454,8 @@ def build(options: BuildOptions) -> BuildResult:
                 for line in (work / "filter" / name / "ledger.jsonl").open(encoding="utf-8"):
                     ledger.write(line)
             step = stage("assemble", 1)
-            kept_path, fate_counts = assemble_stage(ids, work, drops, ledger)
+            with clock("assemble"):
+                kept_path, fate_counts = assemble_stage(ids, work, drops, ledger)
             step()
         counts = _count(ids, convert_done, filter_done, fate_counts)
         manifest = ReleaseManifest(
@@ -481,13 +490,31 @@ def build(options: BuildOptions) -> BuildResult:
 
             upstream = read_instruction_variants(options.instructions)
         step = stage("release", 1)
-        manifest = write_release(
-            kept_path, options.out, registry=found.registry,
-            sources={name: found.get(name).manifest for name in ids}, manifest=manifest,
-            upstream_instructions=upstream,
-        )
+        with clock("release"):
+            manifest = write_release(
+                kept_path, options.out, registry=found.registry,
+                sources={name: found.get(name).manifest for name in ids}, manifest=manifest,
+                upstream_instructions=upstream,
+            )
         step()
-    return BuildResult(options.out, manifest, ledger_path, counts)
+    timings["total"] = time.perf_counter() - clock.start
+    return BuildResult(options.out, manifest, ledger_path, counts, timings)
+
+
+class _Clock:
+    """Wall seconds per stage, into ``timings`` (reported by ``BuildResult.timings``)."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.start = time.perf_counter()
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
 
 
 def _run_parallel(
