@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import multiprocessing
 import os
 import sys
@@ -31,7 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from medsins import __version__
@@ -274,104 +277,242 @@ def filter_stage(source_id: str, work: Path, profile: Profile, language: bool) -
 
 # -- stage: dedup ---------------------------------------------------------------------
 
+#: Dedup settings that are not build options (part of the dedup resume key).
+DEDUP_SEED = 1
+DEDUP_VERIFY = "exact"
+DEDUP_SCHEME = "affine32"  # datasketch >= 2.0's MinHash scheme, minhash.sketch_texts' default
+#: A task's kept records are sorted in memory up to this many Arrow bytes; a larger
+#: task is first cut into id ranges (ids end in uniform hex, so the ranges are even).
+SORT_BYTES = 256 << 20
 
-def dedup_stage(source_ids: list[str], work: Path, options: BuildOptions) -> dict[str, tuple[str, str]]:
-    """Near-duplicate and contamination drops across every source: ``{id: (kept_id, kind)}``."""
-    from medsins.stages.dedup import find_duplicates
+
+@dataclass(frozen=True)
+class Drops:
+    """Dedup decisions, by row: the position of a record in the filtered records of all sources.
+
+    ``rows`` ascend; ``ids[i]`` is the record at ``rows[i]``, dropped as a
+    ``kinds[i]`` of ``kept[i]``.
+    """
+
+    rows: np.ndarray
+    ids: list[str]
+    kept: list[str]
+    kinds: list[str]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _dedup_key(filter_keys: list[str | None], options: BuildOptions) -> str:
+    """Everything the dedup decisions depend on besides the records themselves.
+
+    The code of the three dedup modules is included, so a change to
+    normalisation, shingling, hashing or the rule invalidates stored decisions.
+    """
+    from medsins.stages import dedup, minhash, shingles
+
+    code = {m.__name__: sha256_file(Path(m.__file__)) for m in (dedup, minhash, shingles) if m.__file__}
+    settings = {
+        "threshold": options.dedup_threshold,
+        "num_perm": options.num_perm,
+        "seed": DEDUP_SEED,
+        "verify": DEDUP_VERIFY,
+        "scheme": DEDUP_SCHEME,
+        "word_n": shingles.WORD_N,
+        "char_n": shingles.CHAR_N,
+        "lsh": minhash.recall_params(options.dedup_threshold, options.num_perm),
+    }
+    return _digest(__version__, filter_keys, settings, code)
+
+
+def _filtered(work: Path, source_ids: list[str]) -> list[Path]:
+    return [work / "filter" / s / "records.parquet" for s in source_ids]
+
+
+def _column_batches(files: list[Path], column: str) -> Iterator[pa.Array]:
+    """One column of the filtered records, batch by batch, in row order."""
+    for path in files:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH, columns=[column]):
+            yield batch.column(0)
+
+
+def _rows_of(files: list[Path], rows: np.ndarray, columns: list[str]) -> dict[str, list[Any]]:
+    """Values of ``columns`` at the given rows of the filtered records (in ``rows`` order)."""
+    order = np.argsort(rows, kind="stable")
+    wanted = rows[order]
+    out: dict[str, list[Any]] = {name: [None] * len(rows) for name in columns}
+    offset = 0
+    for path in files:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH, columns=columns):
+            lo, hi = np.searchsorted(wanted, [offset, offset + batch.num_rows])
+            if hi > lo:
+                picked = batch.take(pa.array(wanted[lo:hi] - offset)).to_pydict()
+                targets = order[lo:hi].tolist()
+                for name in columns:
+                    values = out[name]
+                    for target, value in zip(targets, picked[name], strict=True):
+                        values[target] = value
+            offset += batch.num_rows
+    return out
+
+
+def dedup_stage(source_ids: list[str], work: Path, options: BuildOptions) -> Drops:
+    """Near-duplicate and contamination drops across every source (``work/dedup/drops.jsonl``).
+
+    Memory is bounded: inputs stream through an :class:`~medsins.stages.dedup.InputIndex`
+    (16 bytes a record in memory, sketches spilled to ``work/dedup/index``), and
+    only the records that share a component are read again for the rule.
+    """
+    from medsins.stages.dedup import InputIndex, resolve
 
     folder = work / "dedup"
-    keys = [(_done(work / "filter" / s) or {}).get("key") for s in source_ids]
-    key = _digest(keys, options.dedup_threshold, options.num_perm)
+    key = _dedup_key([(_done(work / "filter" / s) or {}).get("key") for s in source_ids], options)
     done = _done(folder)
     drops_path = folder / "drops.jsonl"
     if done and done.get("key") == key:
         return _read_drops(drops_path)
     _fresh(folder)
-    ids: list[str] = []
-    inputs: list[str] = []
-    outputs: list[str] = []
-    is_test: list[bool] = []
-    for source_id in source_ids:
-        parquet = pq.ParquetFile(work / "filter" / source_id / "records.parquet")
-        for batch in parquet.iter_batches(batch_size=BATCH, columns=["id", "input", "output", "split"]):
-            cols = batch.to_pydict()
-            ids += cols["id"]
-            inputs += cols["input"]
-            outputs += cols["output"]
-            is_test += [s == "test" for s in cols["split"]]
-    drops = find_duplicates(ids, inputs, outputs, is_test, threshold=options.dedup_threshold,
-                            num_perm=options.num_perm)
+    files = _filtered(work, source_ids)
+    settings = {"threshold": options.dedup_threshold, "num_perm": options.num_perm, "seed": DEDUP_SEED,
+                "verify": DEDUP_VERIFY}
+    index = InputIndex(folder / "index", workers=options.workers, **settings)
+    index.add_batches(_column_batches(files, "input"))
+    groups = index.groups()
+    members = _rows_of(files, groups.members, ["id", "output", "split"])
+    ids = members["id"]
+    if len(set(ids)) != len(ids):
+        raise MedsinsError("internal: two filtered records share an id")
+    drops = resolve(groups, ids, members["output"], [split == "test" for split in members["split"]],
+                    index.signatures, **settings)
+    del members
+    row_of = dict(zip(ids, groups.members.tolist(), strict=True))
+    import shutil
+
+    shutil.rmtree(folder / "index")
     with drops_path.open("w", encoding="utf-8") as handle:
-        for dropped in sorted(drops):
+        for dropped in sorted(drops, key=row_of.__getitem__):
             kept_id, kind = drops[dropped]
-            _ledger_line(handle, id=dropped, kept=kept_id, kind=kind)
+            _ledger_line(handle, row=row_of[dropped], id=dropped, kept=kept_id, kind=kind)
     _mark_done(folder, {"key": key, "dropped": len(drops)})
     return _read_drops(drops_path)
 
 
-def _read_drops(path: Path) -> dict[str, tuple[str, str]]:
-    drops = {}
+def _read_drops(path: Path) -> Drops:
+    rows: list[int] = []
+    ids: list[str] = []
+    kept: list[str] = []
+    kinds: list[str] = []
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             entry = json.loads(line)
-            drops[entry["id"]] = (entry["kept"], entry["kind"])
-    return drops
+            rows.append(entry["row"])
+            ids.append(entry["id"])
+            kept.append(entry["kept"])
+            kinds.append(entry["kind"])
+    return Drops(np.array(rows, dtype=np.int64), ids, kept, kinds)
 
 
 # -- stage: assemble --------------------------------------------------------------------
 
 
 def assemble_stage(
-    source_ids: list[str], work: Path, drops: dict[str, tuple[str, str]], ledger: Any
+    source_ids: list[str], work: Path, drops: Drops, ledger: Any
 ) -> tuple[Path, Counter[tuple[str, str]]]:
     """Write kept records sorted by (task number, split, id) into ``work/kept.parquet``.
 
     Records are partitioned by task first so sorting holds one task in memory,
-    never the whole corpus. Returns the file and (source, fate) counts of the
-    dedup decisions and kept records.
+    never the whole corpus — or, for a task over :data:`SORT_BYTES`, one id
+    range of it. Returns the file and (source, fate) counts of the dedup
+    decisions and kept records.
     """
     folder = _fresh(work / "assemble")
     counts: Counter[tuple[str, str]] = Counter()
     parts: dict[str, list[Path]] = defaultdict(list)
+    task_bytes: Counter[str] = Counter()
+    row = 0
     for source_id in source_ids:
         writers: dict[str, _ParquetOut] = {}
         parquet = pq.ParquetFile(work / "filter" / source_id / "records.parquet")
         for batch in parquet.iter_batches(batch_size=BATCH):
             table = pa.Table.from_batches([batch], schema=RECORD_SCHEMA)
-            cols = table.select(["id", "task_id", "split"]).to_pydict()
-            keep = []
-            for rid, task_id, split in zip(cols["id"], cols["task_id"], cols["split"], strict=True):
-                drop = drops.get(rid)
-                if drop is None:
-                    keep.append(True)
-                    counts[(source_id, "kept")] += 1
-                    continue
-                keep.append(False)
-                kind = drop[1]
-                counts[(source_id, kind)] += 1
-                verb = "duplicate-of" if kind == "duplicate" else "contaminates"
-                _ledger_line(ledger, id=rid, source=source_id, task_id=task_id, split=split,
-                             fate=kind, detail=f"{verb} {drop[0]}")
-            kept = table.filter(pa.array(keep, type=pa.bool_()))
-            for task_id in sorted(set(kept.column("task_id").to_pylist())):
-                part = kept.filter(pa.compute.equal(kept.column("task_id"), task_id))
+            size = table.num_rows
+            lo, hi = (int(i) for i in np.searchsorted(drops.rows, [row, row + size]))
+            keep = np.ones(size, dtype=bool)
+            if hi > lo:
+                local = drops.rows[lo:hi] - row
+                keep[local] = False
+                cols = table.select(["id", "task_id", "split"]).take(pa.array(local)).to_pydict()
+                for k, i in enumerate(range(lo, hi)):
+                    if cols["id"][k] != drops.ids[i]:
+                        raise MedsinsError(f"internal: dedup decision for {drops.ids[i]} does not match row {row}")
+                    kind = drops.kinds[i]
+                    counts[(source_id, kind)] += 1
+                    verb = "duplicate-of" if kind == "duplicate" else "contaminates"
+                    _ledger_line(ledger, id=cols["id"][k], source=source_id, task_id=cols["task_id"][k],
+                                 split=cols["split"][k], fate=kind, detail=f"{verb} {drops.kept[i]}")
+            counts[(source_id, "kept")] += int(keep.sum())
+            row += size
+            kept = table.filter(pa.array(keep, type=pa.bool_())) if hi > lo else table
+            for task_id in sorted(pc.unique(kept.column("task_id")).to_pylist()):
+                part = kept.filter(pc.equal(kept.column("task_id"), task_id))
                 if task_id not in writers:
                     path = folder / f"{task_id}.{source_id}.parquet"
                     writers[task_id] = _ParquetOut(path)
                     parts[task_id].append(path)
                 writers[task_id].write_table(part)
+                task_bytes[task_id] += part.nbytes
         for writer in writers.values():
             writer.close()
+    if len(drops) and drops.rows[-1] >= row:
+        raise MedsinsError("internal: dedup decisions refer to rows past the filtered records")
     kept_path = work / "kept.parquet"
     tmp = work / "kept.parquet.tmp"
     out = _ParquetOut(tmp)
     for task_id in sorted(parts, key=lambda t: int(t[4:])):
-        table = pa.concat_tables([pq.read_table(p, schema=RECORD_SCHEMA) for p in sorted(parts[task_id])])
-        out.write_table(table.sort_by([("split", "descending"), ("id", "ascending")]))
-        out.flush()
+        for table in _sorted_task(sorted(parts[task_id]), task_bytes[task_id], folder / f"{task_id}.ranges"):
+            out.write_table(table)
+            out.flush()
     out.close()
     os.replace(tmp, kept_path)
     return kept_path, counts
+
+
+def _sorted_task(paths: list[Path], nbytes: int, scratch: Path) -> Iterator[pa.Table]:
+    """A task's kept records sorted by (split descending, id), in pieces of bounded size.
+
+    A task of at most :data:`SORT_BYTES` is one piece. A larger one is cut into
+    ``ranges`` by the 16 bits after the ``-`` of its ids (uniform hex digits of
+    a BLAKE2b digest) per split, written to scratch files in one pass, and each
+    range is sorted on its own: the pieces in (split, range) order are the
+    sorted task.
+    """
+    order = [("split", "descending"), ("id", "ascending")]
+    if nbytes <= SORT_BYTES:
+        yield pa.concat_tables([pq.read_table(p, schema=RECORD_SCHEMA) for p in paths]).sort_by(order)
+        return
+    ranges = 1 << max(1, math.ceil(math.log2(2 * nbytes / SORT_BYTES)))
+    scratch.mkdir()
+    writers: dict[tuple[str, int], pq.ParquetWriter] = {}
+    for path in paths:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH):
+            ids = batch.column("id")
+            prefix = len(ids[0].as_py().split("-", 1)[0]) + 1
+            head = pc.utf8_slice_codeunits(ids, prefix, prefix + 4).to_pylist()
+            which = np.fromiter((int(h, 16) * ranges >> 16 for h in head), dtype=np.int64, count=len(head))
+            splits = batch.column("split").to_pylist()
+            keys = sorted({(split, int(r)) for split, r in zip(splits, which.tolist(), strict=True)})
+            split_array = batch.column("split")
+            for split, r in keys:
+                mask = pc.and_(pc.equal(split_array, split), pa.array(which == r))
+                piece = pa.Table.from_batches([batch], schema=RECORD_SCHEMA).filter(mask)
+                if (split, r) not in writers:
+                    writers[(split, r)] = pq.ParquetWriter(scratch / f"{split}-{r:05d}.parquet", RECORD_SCHEMA)
+                writers[(split, r)].write_table(piece)
+    for writer in writers.values():
+        writer.close()
+    pieces = sorted(sorted(writers, key=lambda k: k[1]), key=lambda k: k[0], reverse=True)  # stable sorts
+    for split, r in pieces:
+        yield pq.read_table(scratch / f"{split}-{r:05d}.parquet", schema=RECORD_SCHEMA).sort_by(order)
 
 
 # -- orchestration --------------------------------------------------------------------
