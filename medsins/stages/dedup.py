@@ -247,6 +247,11 @@ class InputIndex:
         """Records added so far."""
         return sum(len(d) for d in self._digests)
 
+    @property
+    def resident_bytes(self) -> int:
+        """Bytes of per-record and per-input arrays held in memory (the sketches are on disk)."""
+        return sum(a.nbytes for arrays in (self._digests, self._slots, self._lengths) for a in arrays)
+
     def add(self, texts: Sequence[str]) -> None:
         """Add the inputs of the next records (in this process)."""
         self._store(_sketch_job(texts, **self._job_options()))
