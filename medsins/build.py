@@ -41,7 +41,7 @@ from medsins import __version__
 from medsins.convert import convert_source
 from medsins.errors import MedsinsError
 from medsins.plugins import Source, catalog
-from medsins.records import AccessLevel, Record
+from medsins.records import AccessLevel, AnswerFormat, Record
 from medsins.release.manifest import FateCounts, ReleaseManifest, SourceProvenance, sha256_file
 from medsins.release.schema import RECORD_SCHEMA, records_to_table
 from medsins.stages.license import Profile, license_block, strictest
@@ -321,6 +321,7 @@ def _dedup_key(filter_keys: list[str | None], options: BuildOptions) -> str:
         "word_n": shingles.WORD_N,
         "char_n": shingles.CHAR_N,
         "lsh": minhash.recall_params(options.dedup_threshold, options.num_perm),
+        "outputs": "closed-set answers compared within their task",  # see _comparable_outputs
     }
     return _digest(__version__, filter_keys, settings, code)
 
@@ -378,11 +379,12 @@ def dedup_stage(source_ids: list[str], work: Path, options: BuildOptions) -> Dro
     index = InputIndex(folder / "index", workers=options.workers, **settings)
     index.add_batches(_column_batches(files, "input"))
     groups = index.groups()
-    members = _rows_of(files, groups.members, ["id", "output", "split"])
+    members = _rows_of(files, groups.members, ["id", "task_id", "output", "split"])
     ids = members["id"]
     if len(set(ids)) != len(ids):
         raise MedsinsError("internal: two filtered records share an id")
-    drops = resolve(groups, ids, members["output"], [split == "test" for split in members["split"]],
+    outputs = _comparable_outputs(members["task_id"], members["output"])
+    drops = resolve(groups, ids, outputs, [split == "test" for split in members["split"]],
                     index.signatures, **settings)
     del members
     row_of = dict(zip(ids, groups.members.tolist(), strict=True))
@@ -395,6 +397,20 @@ def dedup_stage(source_ids: list[str], work: Path, options: BuildOptions) -> Dro
             _ledger_line(handle, row=row_of[dropped], id=dropped, kept=kept_id, kind=kind)
     _mark_done(folder, {"key": key, "dropped": len(drops)})
     return _read_drops(drops_path)
+
+
+def _comparable_outputs(task_ids: list[str], outputs: list[str]) -> list[str]:
+    """Outputs as the duplicate rule compares them.
+
+    A closed-set answer ("None", "yes", "B. Heparin") equal across two *different*
+    tasks is a coincidence, not a copy: the chemical and the disease NER task over
+    one sentence both answer "None". Such outputs are compared with their task id,
+    so only free-text outputs (answers, summaries) make cross-task duplicates.
+    """
+    registry = catalog().registry
+    closed = {AnswerFormat.LABEL, AnswerFormat.MCQA, AnswerFormat.ENTITIES}
+    keyed = {t: registry.get(t).answer_format in closed for t in set(task_ids) if t in registry}
+    return [f"{t}\x1f{o}" if keyed.get(t) else o for t, o in zip(task_ids, outputs, strict=True)]
 
 
 def _read_drops(path: Path) -> Drops:

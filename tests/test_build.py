@@ -437,3 +437,22 @@ def test_unknown_task_record_is_rejected_invalid(tmp_path, extra_sources):
     assert manifest.counts["handmade_bad"].invalid == 1
     assert manifest.counts["handmade_bad"].kept == 1
     assert pq.read_metadata(next(out.glob("data/*/task57/test-*.parquet"))).num_rows == 1
+
+
+def test_equal_closed_set_answers_across_tasks_are_not_duplicates(tmp_path, extra_sources):
+    sentence = "The patient recovered fully after two weeks of rest and physiotherapy at home."
+    write_source(extra_sources, "handmade_ner", [
+        {"task_id": "task126", "split": "train", "raw_id": "s1", "input": sentence, "output": "None"},
+        {"task_id": "task28", "split": "train", "raw_id": "s1", "input": sentence, "output": "None"},
+        {"task_id": "task28", "split": "train", "raw_id": "s2", "input": sentence + " ", "output": "None"},
+    ], tasks=["task126", "task28"])
+    activate(extra_sources)
+    out, result = run_build(tmp_path, sources=("handmade_ner",), language_filter=False)
+    from medsins.records import record_id
+
+    fates = {e["id"]: e for e in ledger(result)}
+    # Same sentence, same "None", different tasks (chemical vs disease NER): both kept.
+    assert record_id("task126", "handmade_ner", "train", "s1") not in fates
+    # Within one task the repeated sentence is a duplicate.
+    kept_twin = record_id("task28", "handmade_ner", "train", "s1")
+    assert fates[record_id("task28", "handmade_ner", "train", "s2")]["detail"] == f"duplicate-of {kept_twin}"
