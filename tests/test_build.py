@@ -447,7 +447,7 @@ def test_equal_closed_set_answers_across_tasks_are_not_duplicates(tmp_path, extr
         {"task_id": "task28", "split": "train", "raw_id": "s2", "input": sentence + " ", "output": "None"},
     ], tasks=["task126", "task28"])
     activate(extra_sources)
-    out, result = run_build(tmp_path, sources=("handmade_ner",), language_filter=False)
+    _, result = run_build(tmp_path, sources=("handmade_ner",), language_filter=False)
     from medsins.records import record_id
 
     fates = {e["id"]: e for e in ledger(result)}
