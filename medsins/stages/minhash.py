@@ -3,8 +3,11 @@
 Signatures are computed for a whole batch of documents at once: all shingle
 hashes are concatenated, permuted by one ``(shingles × num_perm)`` array
 operation, and reduced per document with ``np.minimum.reduceat``. They are
-bit-for-bit the ``hashvalues`` of ``datasketch.MinHash(num_perm, seed)``
-updated with the same shingles (datasketch is the test oracle), for both of
+bit-for-bit the ``hashvalues`` of ``datasketch.MinHash(num_perm, seed,
+hashfunc=hashfunc(hash))`` updated with the same shingles, where
+:func:`~medsins.stages.shingles.hashfunc` gives the Python function of the
+shingle hash: MurmurHash3 by default, datasketch's own default SHA-1 with
+``hash="sha1"`` (datasketch is the test oracle). This holds for both of
 datasketch's 32-bit schemes:
 
 * ``"affine32"`` (datasketch ≥ 2.0 default): ``h`` pre-mixed with the
@@ -30,15 +33,16 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from medsins.stages.shingles import CHAR_N, WORD_N, shingle_hashes
+from medsins.stages.shingles import CHAR_N, DEFAULT_HASH, WORD_N, ShingleHash, shingle_hashes
 
 Scheme = Literal["affine32", "legacy"]
 
 _MERSENNE_PRIME = np.uint64((1 << 61) - 1)
 _MAX_HASH = np.uint32((1 << 32) - 1)
-# Permuted values per block (4 MiB of uint32): large enough to amortise numpy
-# calls, small enough to stay near the cache (measured: larger is slower).
-_BLOCK_VALUES = 1 << 20
+# Permuted values per block (2 MiB of uint32, one scratch buffer reused): large
+# enough to amortise numpy calls, small enough to stay near the cache (measured
+# on the benchmark corpus: 1 << 19 and 1 << 20 within noise, 1 << 18 ~30 % slower).
+_BLOCK_VALUES = 1 << 19
 # Documents shingled and hashed per batch (bounds the memory for shingle bytes).
 _TEXT_BATCH = 4096
 
@@ -118,8 +122,9 @@ def signatures_from_hashes(
     h = np.asarray(hashes, dtype=np.uint32)
     h = _fmix32(h) if scheme == "affine32" else h.astype(np.uint64)
     short = lengths <= _SHORT_DOC
-    _short_signatures(h, offsets, np.flatnonzero(short), a, b, scheme, out)
-    _long_signatures(h, offsets, np.flatnonzero(~short), a, b, scheme, out)
+    block = np.empty(_BLOCK_VALUES, dtype=np.uint32)  # scratch for the affine32 products, reused
+    _short_signatures(h, offsets, np.flatnonzero(short), a, b, scheme, out, block)
+    _long_signatures(h, offsets, np.flatnonzero(~short), a, b, scheme, out, block)
     return out
 
 
@@ -138,7 +143,7 @@ def _permute(h: np.ndarray, a: np.ndarray, b: np.ndarray, scheme: Scheme) -> np.
     return (_mod_mersenne61(h * a + b) & np.uint64(_MAX_HASH)).astype(np.uint32)
 
 
-def _short_signatures(h, offsets, docs, a, b, scheme, out) -> None:
+def _short_signatures(h, offsets, docs, a, b, scheme, out, block) -> None:
     if len(docs) == 0:
         return
     lengths = offsets[docs + 1] - offsets[docs]
@@ -154,29 +159,44 @@ def _short_signatures(h, offsets, docs, a, b, scheme, out) -> None:
             index = np.minimum(offsets[chunk, None] + np.arange(width), last[:, None])
             padded = h[index]
             acc = _permute(padded[:, 0, None], a, b, scheme)
-            for j in range(1, width):
-                np.minimum(acc, _permute(padded[:, j, None], a, b, scheme), out=acc)
+            if scheme == "affine32":
+                step = block[: acc.size].reshape(acc.shape)
+                for j in range(1, width):
+                    np.multiply(padded[:, j, None], a, out=step)
+                    step += b
+                    np.minimum(acc, step, out=acc)
+            else:
+                for j in range(1, width):
+                    np.minimum(acc, _permute(padded[:, j, None], a, b, scheme), out=acc)
             out[chunk] = acc
 
 
-def _long_signatures(h, offsets, docs, a, b, scheme, out) -> None:
+def _long_signatures(h, offsets, docs, a, b, scheme, out, block) -> None:
     if len(docs) == 0:
         return
     a_col, b_col = a[:, None], b[:, None]
     budget = _BLOCK_VALUES // len(a)  # shingles per block
+    sizes = offsets[docs + 1] - offsets[docs]
+    ends = np.cumsum(sizes)
     first = 0
     while first < len(docs):
         # Whole documents up to the budget (at least one).
-        sizes = np.cumsum(offsets[docs[first:] + 1] - offsets[docs[first:]])
-        count = max(1, int(np.searchsorted(sizes, budget, side="right")))
-        chunk = docs[first : first + count]
-        starts, stops = offsets[chunk], offsets[chunk + 1]
-        lengths = stops - starts
-        seg = np.zeros(len(chunk), dtype=np.int64)
+        done = int(ends[first - 1]) if first else 0
+        count = max(1, int(np.searchsorted(ends, done + budget, side="right")) - first)
+        chunk, lengths = docs[first : first + count], sizes[first : first + count]
+        seg = np.zeros(count, dtype=np.int64)
         np.cumsum(lengths[:-1], out=seg[1:])
-        # The chunk's hashes, gathered contiguously (short documents sit between them).
-        index = np.repeat(starts - seg, lengths) + np.arange(int(lengths.sum()))
-        permuted = _permute(h[index][None, :], a_col, b_col, scheme)
+        total = int(ends[first + count - 1]) - done
+        if chunk[-1] - chunk[0] == count - 1:  # consecutive documents: their hashes are one slice
+            values = h[offsets[chunk[0]] : offsets[chunk[-1] + 1]]
+        else:  # gathered contiguously (short documents sit between them)
+            values = h[np.repeat(offsets[chunk] - seg, lengths) + np.arange(total)]
+        if scheme == "affine32" and total <= budget:
+            permuted = block[: len(a) * total].reshape(len(a), total)
+            np.multiply(values[None, :], a_col, out=permuted)
+            permuted += b_col
+        else:
+            permuted = _permute(values[None, :], a_col, b_col, scheme)
         out[chunk] = np.minimum.reduceat(permuted, seg, axis=1).T
         first += count
 
@@ -191,13 +211,15 @@ def signatures(
     word_n: int = WORD_N,
     char_n: int = CHAR_N,
     workers: int = 1,
+    hash: ShingleHash = DEFAULT_HASH,
 ) -> np.ndarray:
-    """MinHash signatures of texts (shingled by :mod:`medsins.stages.shingles`).
+    """MinHash signatures of texts (shingled and hashed by :mod:`medsins.stages.shingles`).
 
     Texts are processed in batches of a few thousand, each a single
-    vectorised signature computation (see :func:`sketch_texts` for ``workers``).
+    vectorised signature computation (see :func:`sketch_texts` for ``workers``
+    and ``hash``).
     """
-    options = {"normalised": normalised, "word_n": word_n, "char_n": char_n, "workers": workers}
+    options = {"normalised": normalised, "word_n": word_n, "char_n": char_n, "workers": workers, "hash": hash}
     return sketch_texts(texts, num_perm=num_perm, seed=seed, scheme=scheme, keep_hashes=False, **options).signatures
 
 
@@ -220,12 +242,16 @@ def sketch_texts(
     word_n: int = WORD_N,
     char_n: int = CHAR_N,
     workers: int = 1,
+    hash: ShingleHash = DEFAULT_HASH,
 ) -> Sketches:
     """Signatures of texts, keeping their shingle hashes for :func:`exact_jaccard` (4 bytes a shingle).
 
-    ``workers > 1`` shingles and hashes batches in that many processes
-    (SHA-1 through hashlib holds the GIL for short inputs, so threads would
-    not help). The result is identical whatever the number of workers.
+    ``hash`` is the shingle hash (:data:`~medsins.stages.shingles.ShingleHash`):
+    the default MurmurHash3 is vectorised; ``"sha1"`` reproduces a default
+    ``datasketch.MinHash`` at one hashlib call a shingle. ``workers > 1``
+    sketches batches in that many processes (normalising and cutting texts is
+    Python, which holds the GIL, so threads would not help). The result is
+    identical whatever the number of workers.
     """
     batches = [texts[start : start + _TEXT_BATCH] for start in range(0, len(texts), _TEXT_BATCH)]
     job = partial(
@@ -236,6 +262,7 @@ def sketch_texts(
         normalised=normalised,
         word_n=word_n,
         char_n=char_n,
+        hash=hash,
     )
     if workers > 1 and len(batches) > 1:
         context = multiprocessing.get_context("spawn")  # no fork of a possibly threaded parent
@@ -258,10 +285,18 @@ def sketch_texts(
 
 
 def _sketch_batch(
-    texts: Sequence[str], *, num_perm: int, seed: int, scheme: Scheme, normalised: bool, word_n: int, char_n: int
+    texts: Sequence[str],
+    *,
+    num_perm: int,
+    seed: int,
+    scheme: Scheme,
+    normalised: bool,
+    word_n: int,
+    char_n: int,
+    hash: ShingleHash,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Signatures, shingle hashes and offsets of one batch (a worker's unit of work)."""
-    hashes, offsets = shingle_hashes(texts, normalised=normalised, word_n=word_n, char_n=char_n)
+    hashes, offsets = shingle_hashes(texts, normalised=normalised, word_n=word_n, char_n=char_n, hash=hash)
     perms = _cached_permutations(num_perm, seed, scheme)
     return signatures_from_hashes(hashes, offsets, scheme=scheme, perms=perms), hashes, offsets
 
