@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +44,18 @@ from medsins.errors import MedsinsError
 from medsins.plugins import Source, catalog
 from medsins.records import AccessLevel, AnswerFormat, Record
 from medsins.release.manifest import FateCounts, ReleaseManifest, SourceProvenance, sha256_file
-from medsins.release.schema import RECORD_SCHEMA, records_to_table
+from medsins.release.schema import RECORD_COLUMNS, RECORD_SCHEMA
 from medsins.stages.license import Profile, license_block, strictest
 
 #: Records per Arrow batch in every streaming stage.
 BATCH = 20_000
+#: Compression of the stage outputs kept for resuming (convert/, filter/).
+WORK_COMPRESSION = "zstd"
+#: Compression of assemble's scratch files, read once and deleted: none (measured at 1M
+#: records: assemble 12 s uncompressed vs 17-22 s with lz4/zstd on the shared 2-core machine).
+SCRATCH_COMPRESSION = "none"
+#: A work-file writer flushes its buffered records at BATCH rows or this many bytes.
+FLUSH_BYTES = 8 << 20
 FATES = ("kept", "invalid", "license", "language", "duplicate", "contaminates")
 
 
@@ -131,25 +139,28 @@ def _fresh(folder: Path) -> Path:
 class _ParquetOut:
     """Buffered Parquet writer of records (bounded memory)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, compression: str = WORK_COMPRESSION) -> None:
         self.path = path
-        self._writer = pq.ParquetWriter(path, RECORD_SCHEMA, compression="zstd")
+        self._writer = pq.ParquetWriter(path, RECORD_SCHEMA, compression=compression)
         self._tables: list[pa.Table] = []
         self._rows = 0
+        self._bytes = 0
         self.count = 0
 
     def write_table(self, table: pa.Table) -> None:
         if table.num_rows:
             self._tables.append(table)
             self._rows += table.num_rows
+            self._bytes += table.nbytes
             self.count += table.num_rows
-            if self._rows >= BATCH:
+            # Bytes too, not only rows: assemble keeps one writer per task open at once.
+            if self._rows >= BATCH or self._bytes >= FLUSH_BYTES:
                 self.flush()
 
     def flush(self) -> None:
         if self._tables:
             self._writer.write_table(pa.concat_tables(self._tables))
-            self._tables, self._rows = [], 0
+            self._tables, self._rows, self._bytes = [], 0, 0
 
     def close(self) -> None:
         self.flush()
@@ -187,16 +198,31 @@ def convert_stage(source_id: str, raw: Path, work: Path) -> dict[str, Any]:
             if isinstance(item, Record):
                 pending.append(item)
                 if len(pending) >= BATCH:
-                    out.write_table(records_to_table(pending))
+                    out.write_table(_records_table(pending))
                     pending = []
             else:
                 rejected += 1
                 _ledger_line(bad, **item.to_dict())
-        out.write_table(records_to_table(pending))
+        out.write_table(_records_table(pending))
     out.close()
     payload = {"key": key, "records": out.count, "rejected": rejected, "raw_files": files}
     _mark_done(folder, payload)
     return payload
+
+
+def _records_table(records: list[Record]) -> pa.Table:
+    """The same table as :func:`~medsins.release.schema.records_to_table`, column by column.
+
+    Reads the validated models' attributes instead of ``model_dump`` per record:
+    measured 6 µs a record instead of 15 µs (40 % of the convert stage).
+    """
+    columns: dict[str, list[Any]] = {}
+    for name in RECORD_COLUMNS:
+        values = [getattr(record, name) for record in records]
+        if values and isinstance(values[0], Enum):
+            values = [value.value for value in values]
+        columns[name] = values
+    return pa.Table.from_pydict(columns, schema=RECORD_SCHEMA)
 
 
 # -- stage: filter (license, language) ----------------------------------------------
@@ -283,7 +309,7 @@ DEDUP_VERIFY = "exact"
 DEDUP_SCHEME = "affine32"  # datasketch >= 2.0's MinHash scheme, minhash.sketch_texts' default
 #: A task's kept records are sorted in memory up to this many Arrow bytes; a larger
 #: task is first cut into id ranges (ids end in uniform hex, so the ranges are even).
-SORT_BYTES = 256 << 20
+SORT_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -320,6 +346,7 @@ def _dedup_key(filter_keys: list[str | None], options: BuildOptions) -> str:
         "scheme": DEDUP_SCHEME,
         "word_n": shingles.WORD_N,
         "char_n": shingles.CHAR_N,
+        "hash": getattr(shingles, "DEFAULT_HASH", "sha1"),  # the shingle hash (MurmurHash3 or SHA-1)
         "lsh": minhash.recall_params(options.dedup_threshold, options.num_perm),
         "outputs": "closed-set answers compared within their task",  # see _comparable_outputs
     }
@@ -473,7 +500,7 @@ def assemble_stage(
                 part = kept.filter(pc.equal(kept.column("task_id"), task_id))
                 if task_id not in writers:
                     path = folder / f"{task_id}.{source_id}.parquet"
-                    writers[task_id] = _ParquetOut(path)
+                    writers[task_id] = _ParquetOut(path, SCRATCH_COMPRESSION)
                     parts[task_id].append(path)
                 writers[task_id].write_table(part)
                 task_bytes[task_id] += part.nbytes
@@ -483,11 +510,15 @@ def assemble_stage(
         raise MedsinsError("internal: dedup decisions refer to rows past the filtered records")
     kept_path = work / "kept.parquet"
     tmp = work / "kept.parquet.tmp"
-    out = _ParquetOut(tmp)
+    out = _ParquetOut(tmp, SCRATCH_COMPRESSION)
     for task_id in sorted(parts, key=lambda t: int(t[4:])):
         for table in _sorted_task(sorted(parts[task_id]), task_bytes[task_id], folder / f"{task_id}.ranges"):
             out.write_table(table)
             out.flush()
+            del table
+            pa.default_memory_pool().release_unused()  # the pool would keep the sorted copy's pages
+        for path in parts[task_id]:
+            path.unlink()
     out.close()
     os.replace(tmp, kept_path)
     return kept_path, counts
@@ -522,13 +553,17 @@ def _sorted_task(paths: list[Path], nbytes: int, scratch: Path) -> Iterator[pa.T
                 mask = pc.and_(pc.equal(split_array, split), pa.array(which == r))
                 piece = pa.Table.from_batches([batch], schema=RECORD_SCHEMA).filter(mask)
                 if (split, r) not in writers:
-                    writers[(split, r)] = pq.ParquetWriter(scratch / f"{split}-{r:05d}.parquet", RECORD_SCHEMA)
+                    path = scratch / f"{split}-{r:05d}.parquet"
+                    writers[(split, r)] = pq.ParquetWriter(path, RECORD_SCHEMA, compression=SCRATCH_COMPRESSION)
                 writers[(split, r)].write_table(piece)
     for writer in writers.values():
         writer.close()
     pieces = sorted(sorted(writers, key=lambda k: k[1]), key=lambda k: k[0], reverse=True)  # stable sorts
     for split, r in pieces:
-        yield pq.read_table(scratch / f"{split}-{r:05d}.parquet", schema=RECORD_SCHEMA).sort_by(order)
+        path = scratch / f"{split}-{r:05d}.parquet"
+        yield pq.read_table(path, schema=RECORD_SCHEMA).sort_by(order)
+        path.unlink()
+    scratch.rmdir()
 
 
 # -- orchestration --------------------------------------------------------------------

@@ -1,16 +1,13 @@
-"""The array-level dedup API (InputIndex + resolve) and the build's bounded-memory dedup/assemble."""
+"""The array-level dedup API: InputIndex (inputs → groups, bounded memory) and resolve (groups → drops)."""
 
 from __future__ import annotations
 
 import hashlib
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import medsins.build as build_module
-from medsins.stages import shingles
 from medsins.stages.dedup import InputIndex, find_duplicates, resolve
 from medsins.stages.minhash import components, near_duplicate_pairs, sketch_texts
 from medsins.stages.shingles import normalise
@@ -142,35 +139,3 @@ def test_index_rejects_inputs_after_groups_and_reads_before(tmp_path) -> None:
 def test_empty_index_has_no_groups(tmp_path) -> None:
     groups = InputIndex(tmp_path / "index").groups()
     assert len(groups) == 0 and len(groups.members) == 0
-
-
-def test_dedup_resume_key_covers_every_setting(monkeypatch) -> None:
-    options = build_module.BuildOptions()
-    base = build_module._dedup_key(["k1"], options)
-    assert build_module._dedup_key(["k1"], options) == base
-    assert build_module._dedup_key(["k2"], options) != base
-    assert build_module._dedup_key(["k1"], build_module.BuildOptions(dedup_threshold=0.7)) != base
-    assert build_module._dedup_key(["k1"], build_module.BuildOptions(num_perm=64)) != base
-    for name, value in (("DEDUP_SEED", 2), ("DEDUP_VERIFY", "estimate"), ("DEDUP_SCHEME", "legacy")):
-        with monkeypatch.context() as patch:
-            patch.setattr(build_module, name, value)
-            assert build_module._dedup_key(["k1"], options) != base, name
-    for name in ("WORD_N", "CHAR_N"):
-        with monkeypatch.context() as patch:
-            patch.setattr(shingles, name, getattr(shingles, name) + 1)
-            assert build_module._dedup_key(["k1"], options) != base, name
-
-
-def tree_bytes(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def test_large_tasks_sorted_by_id_range_give_the_same_release(tmp_path, monkeypatch) -> None:
-    sources = ("pubmedqa", "cmeee", "medqa")
-    whole = tmp_path / "whole"
-    build_module.build(build_module.BuildOptions(sources=sources, out=whole, quiet=True))
-    monkeypatch.setattr(build_module, "SORT_BYTES", 2_000)  # every task is cut into id ranges
-    ranged = tmp_path / "ranged"
-    build_module.build(build_module.BuildOptions(sources=sources, out=ranged, quiet=True))
-    assert list((tmp_path / "ranged.work" / "assemble").glob("*.ranges/*.parquet"))
-    assert tree_bytes(whole) == tree_bytes(ranged)

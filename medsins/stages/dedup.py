@@ -53,7 +53,7 @@ import multiprocessing
 import os
 import tempfile
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -78,8 +78,11 @@ Verify = Literal["exact", "estimate"]
 #: Candidates whose estimated Jaccard is this far below the threshold (over 5 sd of the
 #: 128-value estimator) are rejected without the exact check, as in ``near_duplicate_pairs``.
 _EXACT_MARGIN = 0.2
-#: Candidate pairs verified per step (bounds the signatures and hashes read back at once).
-_VERIFY_PAIRS = 1 << 18
+#: Candidate pairs verified per step: bounds the signatures read back at once (32 MiB).
+_VERIFY_PAIRS = 1 << 15
+#: Shingle hashes of the candidates verified per step (exact mode): exact_jaccard's work
+#: arrays take ~50 bytes a hash, so ~100 MiB.
+_VERIFY_HASHES = 1 << 21
 #: Texts per sketching job when :func:`find_duplicates` feeds an :class:`InputIndex`.
 _JOB_TEXTS = 20_000
 
@@ -361,10 +364,15 @@ class InputIndex:
         return np.stack([found // n_inputs, found % n_inputs], axis=1)
 
     def _verified(self, pairs: np.ndarray) -> np.ndarray:
-        """The candidates that pass verification (as :func:`near_duplicate_pairs` decides)."""
+        """The candidates that pass verification (as :func:`near_duplicate_pairs` decides).
+
+        Pairs are verified in chunks of at most :data:`_VERIFY_PAIRS` pairs and
+        (exact mode) :data:`_VERIFY_HASHES` shingle hashes, so the signatures,
+        hashes and the exact-Jaccard work arrays read back at once stay small
+        however many candidates the corpus has.
+        """
         kept: list[np.ndarray] = [np.empty((0, 2), dtype=np.int64)]
-        for start in range(0, len(pairs), _VERIFY_PAIRS):
-            chunk = pairs[start : start + _VERIFY_PAIRS]
+        for chunk in self._verify_chunks(pairs):
             docs, local = np.unique(chunk, return_inverse=True)
             local = local.reshape(chunk.shape)
             estimate = agreement(self.signatures(docs), local)
@@ -372,12 +380,29 @@ class InputIndex:
                 kept.append(chunk[estimate >= self.threshold])
                 continue
             passed = estimate >= self.threshold - _EXACT_MARGIN
-            chunk, local = chunk[passed], local[passed]
+            chunk = chunk[passed]
             if len(chunk) == 0:
                 continue
+            docs, local = np.unique(chunk, return_inverse=True)  # hashes of the survivors only
             hashes, offsets = self._shingle_hashes(docs)
-            kept.append(chunk[exact_jaccard(hashes, offsets, local) >= self.threshold])
+            kept.append(chunk[exact_jaccard(hashes, offsets, local.reshape(chunk.shape)) >= self.threshold])
         return np.concatenate(kept)
+
+    def _verify_chunks(self, pairs: np.ndarray) -> Iterator[np.ndarray]:
+        if not self._exact:
+            for start in range(0, len(pairs), _VERIFY_PAIRS):
+                yield pairs[start : start + _VERIFY_PAIRS]
+            return
+        assert self._hash_offsets is not None and self._slot_of_input is not None
+        slots = self._slot_of_input[pairs]
+        cost = np.cumsum((self._hash_offsets[slots + 1] - self._hash_offsets[slots]).sum(axis=1))
+        start = 0
+        while start < len(pairs):
+            before = int(cost[start - 1]) if start else 0
+            stop = int(np.searchsorted(cost, before + _VERIFY_HASHES, side="right"))
+            stop = min(len(pairs), start + _VERIFY_PAIRS, max(stop, start + 1))
+            yield pairs[start:stop]
+            start = stop
 
     def signatures(self, inputs: np.ndarray) -> np.ndarray:
         """MinHash signatures of distinct inputs (numbers from :class:`Groups`), read from disk."""
