@@ -29,6 +29,7 @@ from medsins.stages.minhash import (
 )
 from medsins.stages.shingles import (
     DEFAULT_HASH,
+    hash_shingle_lists,
     hash_shingles,
     hash_spans,
     hashfunc,
@@ -139,6 +140,31 @@ def test_long_spans_and_many_steps(monkeypatch: pytest.MonkeyPatch) -> None:
     assert hash_shingles(items).tolist() == [murmur3_32(item) for item in items]
     spans = shingle_spans(["a b c d e f g", "患者服用阿司匹林", "", "x y"])
     assert hash_spans(spans.data, spans.starts, spans.ends).tolist() == [murmur3_32(s) for s in spans.shingles()]
+
+
+@settings(max_examples=50, deadline=None)
+@given(docs=st.lists(st.lists(st.binary(max_size=40), max_size=30), max_size=20), step=st.sampled_from([1, 3, 1 << 15]))
+def test_hash_shingle_lists_equal_per_document_hashes(docs: list[list[bytes]], step: int) -> None:
+    # MinHash.bulk's input format, in steps of any size (documents may be empty).
+    original = shingles_module._SPANS_PER_STEP
+    shingles_module._SPANS_PER_STEP = step
+    try:
+        for hash in ("murmur3", "sha1"):
+            hashes, offsets = hash_shingle_lists(docs, hash)
+            assert offsets.tolist() == [0, *np.cumsum([len(doc) for doc in docs]).tolist()]
+            assert hashes.tolist() == [hashfunc(hash)(s) for doc in docs for s in doc]
+    finally:
+        shingles_module._SPANS_PER_STEP = original
+
+
+def test_hash_shingle_lists_signatures_equal_datasketch_bulk() -> None:
+    docs = [shingles(text) for text in ("Is aspirin safe?", "患者服用阿司匹林后出现胃痛", "", "yes")]
+    hashes, offsets = hash_shingle_lists(docs)
+    ours = signatures_from_hashes(hashes, offsets, num_perm=32, seed=5)
+    theirs = MinHash.bulk(docs, num_perm=32, seed=5, hashfunc=murmur3_32)
+    assert all(np.array_equal(sketch.hashvalues, row) for sketch, row in zip(theirs, ours, strict=True))
+    with pytest.raises(ValueError, match="shingle hash"):
+        hash_shingle_lists([], "crc32")  # type: ignore[arg-type]
 
 
 def test_shingle_hashes_in_chunks_equal_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -60,7 +60,7 @@ import struct
 import unicodedata
 from collections.abc import Callable, Sequence
 from functools import cache
-from itertools import pairwise
+from itertools import chain, pairwise, repeat
 from operator import methodcaller
 from typing import Literal, NamedTuple
 
@@ -544,7 +544,7 @@ def _sha1_hashes(shingles: Sequence[bytes]) -> np.ndarray:
 _HASH_CHUNK = 8192
 # MurmurHash3 spans hashed per step: keeps the step's words and state near the cache
 # (hashing millions of spans in one step measured several times slower).
-_SPANS_PER_STEP = 1 << 16
+_SPANS_PER_STEP = 1 << 15
 # Characters of text shingled and hashed per step of `shingle_hashes` (bounds its buffers).
 _CHUNK_CHARS = 1 << 18
 
@@ -566,7 +566,7 @@ def shingle_hashes(
     """
     hashes: list[np.ndarray] = []
     counts: list[np.ndarray] = []
-    for lo, hi in _chunk_bounds(texts):
+    for lo, hi in _chunk_bounds(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), _CHUNK_CHARS):
         spans = shingle_spans(texts[lo:hi], normalised=normalised, word_n=word_n, char_n=char_n)
         hashes.append(hash_spans(spans.data, spans.starts, spans.ends, hash))
         counts.append(np.diff(spans.offsets))
@@ -576,11 +576,40 @@ def shingle_hashes(
     return (np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint32)), offsets
 
 
-def _chunk_bounds(texts: Sequence[str]) -> list[tuple[int, int]]:
-    """``(lo, hi)`` ranges of texts of about :data:`_CHUNK_CHARS` characters each (at least one text)."""
-    if len(texts) == 0:
+def hash_shingle_lists(
+    docs: Sequence[Sequence[bytes]], hash: ShingleHash = DEFAULT_HASH
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hashed shingles of documents given as lists of shingle bytes (``MinHash.bulk``'s input): ``(hashes, offsets)``.
+
+    ``hashes[offsets[i]:offsets[i + 1]]`` are :func:`hash_shingles` of
+    ``docs[i]``. For MurmurHash3, documents are taken about
+    :data:`_SPANS_PER_STEP` shingles at a time, joined document by document
+    and hashed as spans (joining and sizing per document measured ~20 %
+    faster than over one flat list of all shingles).
+    """
+    hashfunc(hash)  # an unknown name fails here, even with no shingles
+    counts = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+    offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    out = np.empty(int(offsets[-1]), dtype=np.uint32)
+    for lo, hi in _chunk_bounds(counts, _SPANS_PER_STEP):
+        part = docs[lo:hi]
+        if hash == "sha1":
+            out[offsets[lo] : offsets[hi]] = _sha1_hashes(list(chain.from_iterable(part)))
+            continue
+        sizes = np.fromiter(
+            chain.from_iterable(map(map, repeat(len), part)), dtype=np.int64, count=int(counts[lo:hi].sum())
+        )
+        ends = np.cumsum(sizes)
+        out[offsets[lo] : offsets[hi]] = hash_spans(b"".join(map(b"".join, part)), ends - sizes, ends, hash)
+    return out, offsets
+
+
+def _chunk_bounds(sizes: np.ndarray, step: int) -> list[tuple[int, int]]:
+    """``(lo, hi)`` index ranges whose ``sizes`` add up to about ``step`` each (at least one item)."""
+    if len(sizes) == 0:
         return []
-    total = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
-    cuts = np.searchsorted(total, np.arange(_CHUNK_CHARS, int(total[-1]), _CHUNK_CHARS), side="right") + 1
-    bounds = [0, *_sorted_distinct(np.minimum(cuts, len(texts))).tolist(), len(texts)]
+    total = np.cumsum(sizes)
+    cuts = np.searchsorted(total, np.arange(step, int(total[-1]), step), side="right") + 1
+    bounds = [0, *_sorted_distinct(np.minimum(cuts, len(sizes))).tolist(), len(sizes)]
     return [(lo, hi) for lo, hi in pairwise(bounds) if hi > lo]
