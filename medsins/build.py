@@ -271,30 +271,46 @@ def filter_stage(source_id: str, work: Path, profile: Profile, language: bool) -
 
         checker = LanguageFilter()
     out = _ParquetOut(folder / "records.parquet")
+    reasons: dict[str, str | None] = {}  # license decision per (task, license): a handful per source
     with (folder / "ledger.jsonl").open("w", encoding="utf-8") as ledger:
         parquet = pq.ParquetFile(work / "convert" / source_id / "records.parquet")
         for batch in parquet.iter_batches(batch_size=BATCH):
             table = pa.Table.from_batches([batch], schema=RECORD_SCHEMA)
-            cols = table.select(["id", "task_id", "split", "license"]).to_pydict()
-            keep = [True] * table.num_rows
-            for i, license_id in enumerate(cols["license"]):
-                reason = license_block(profile, access_of(cols["task_id"][i]), license_id)
-                if reason:
-                    keep[i] = False
-                    counts["license"] += 1
-                    _ledger_line(ledger, id=cols["id"][i], source=source_id, task_id=cols["task_id"][i],
-                                 split=cols["split"][i], fate="license", detail=reason)
-            if checker is not None and any(keep):
-                idx = [i for i, k in enumerate(keep) if k]
-                sub = table.take(idx).select(["input", "output", "input_language", "output_language"]).to_pydict()
-                verdicts = checker.check(sub["input"], sub["output"], sub["input_language"], sub["output_language"])
-                for i, verdict in zip(idx, verdicts, strict=True):
+            # License: decided once per distinct (task, license) pair, applied as a mask.
+            pairs = pc.binary_join_element_wise(table.column("task_id"), table.column("license"), "\x1f")
+            encoded = pc.dictionary_encode(pairs).combine_chunks()
+            for pair in encoded.dictionary.to_pylist():
+                if pair not in reasons:
+                    task_id, license_id = pair.split("\x1f", 1)
+                    reasons[pair] = license_block(profile, access_of(task_id), license_id)
+            blocked = np.array([reasons[p] is not None for p in encoded.dictionary.to_pylist()], dtype=bool)
+            codes = encoded.indices.to_numpy(zero_copy_only=False)
+            keep = ~blocked[codes] if len(blocked) else np.ones(table.num_rows, dtype=bool)
+            fates: dict[int, tuple[str, str]] = {}
+            for i in np.flatnonzero(~keep).tolist():
+                fates[i] = ("license", reasons[encoded.dictionary[codes[i]].as_py()] or "")
+            if checker is not None and keep.any():
+                idx = np.flatnonzero(keep)
+                sub = table.select(["input", "output", "input_language", "output_language"])
+                if len(idx) < table.num_rows:
+                    sub = sub.take(pa.array(idx))
+                cols = sub.to_pydict()
+                verdicts = checker.check(cols["input"], cols["output"], cols["input_language"],
+                                         cols["output_language"])
+                for i, verdict in zip(idx.tolist(), verdicts, strict=True):
                     if verdict is not None:
                         keep[i] = False
-                        counts["language"] += 1
-                        _ledger_line(ledger, id=cols["id"][i], source=source_id, task_id=cols["task_id"][i],
-                                     split=cols["split"][i], fate="language", detail=verdict.reason)
-            out.write_table(table.filter(pa.array(keep, type=pa.bool_())))
+                        fates[i] = ("language", verdict.reason)
+            if fates:
+                # Ledger lines for the dropped records only: license drops, then language, in record order.
+                rows = sorted(fates, key=lambda i: (fates[i][0] != "license", i))
+                dropped = table.select(["id", "task_id", "split"]).take(pa.array(rows)).to_pydict()
+                for k, i in enumerate(rows):
+                    fate, detail = fates[i]
+                    counts[fate] += 1
+                    _ledger_line(ledger, id=dropped["id"][k], source=source_id, task_id=dropped["task_id"][k],
+                                 split=dropped["split"][k], fate=fate, detail=detail)
+            out.write_table(table if keep.all() else table.filter(pa.array(keep, type=pa.bool_())))
     out.close()
     payload = {"key": key, "kept": out.count, **counts}
     _mark_done(folder, payload)
