@@ -300,7 +300,14 @@ def child_datasketch(args: argparse.Namespace) -> None:
     del inputs
     times["normalise + exact"] = clock() - start
     mark = clock()
-    sketches = list(MinHash.generator((shingle_normalised(text) for text in distinct), num_perm=128, seed=1))
+    options: dict = {"num_perm": 128, "seed": 1}
+    if args.hash == "mmh3":  # the build's shingle hash (MurmurHash3 x86_32, unsigned), through the C extension
+        import functools
+
+        import mmh3
+
+        options["hashfunc"] = functools.partial(mmh3.hash, signed=False)
+    sketches = list(MinHash.generator((shingle_normalised(text) for text in distinct), **options))
     times["shingles + MinHash"] = clock() - mark
     mark = clock()
     lsh = MinHashLSH(threshold=0.8, num_perm=128)
@@ -425,8 +432,10 @@ def measure(n: int, args: argparse.Namespace, corpus: Path, names: list[str], en
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     if not args.skip_datasketch:
-        results["datasketch"] = run_child("child-datasketch", ["--raw-root", str(raw_root)], env)
-        print(f"N={n:,} datasketch: {results['datasketch']}", file=sys.stderr)
+        for hash_name in args.datasketch_hash:
+            name = "datasketch" if hash_name == "sha1" else f"datasketch-{hash_name}"
+            results[name] = run_child("child-datasketch", ["--raw-root", str(raw_root), "--hash", hash_name], env)
+            print(f"N={n:,} {name}: {results[name]}", file=sys.stderr)
     results["io"] = run_child("child-io", ["--raw-root", str(raw_root), "--out", str(base / "io-floor")], env)
     print(f"N={n:,} I/O floor: {results['io']}", file=sys.stderr)
     shutil.rmtree(base / "io-floor", ignore_errors=True)
@@ -441,17 +450,19 @@ def report(n: int, raw_bytes: int, results: dict[str, dict], args: argparse.Name
     ds = results.get("datasketch")
     lines = [f"### {n:,} records ({raw_bytes / 2**20:,.0f} MiB of raw JSONL, {args.sources} sources)", ""]
     stages = ("convert", "filter", "dedup", "assemble", "release", "total")
+    mm = results.get("datasketch-mmh3")
     lines += ["| run | " + " | ".join(stages) + " | peak RSS main (VmHWM) | peak RSS tree (sum) | "
-              "× datasketch dedup | × I/O floor |",
-              "|---|" + "---:|" * (len(stages) + 4)]
+              "÷ datasketch dedup (SHA-1) | ÷ datasketch dedup (mmh3) | ÷ I/O floor |",
+              "|---|" + "---:|" * (len(stages) + 5)]
     for workers in args.workers:
         build = results[f"build-w{workers}"]
         t = build["timings"]
         cells = [f"{t.get(s, 0):.1f}" for s in stages]
         vs_ds = f"{t['total'] / ds['timings']['total']:.2f}" if ds else "–"
+        vs_mm = f"{t['total'] / mm['timings']['total']:.2f}" if mm else "–"
         lines.append(
             f"| build, --workers {workers} | " + " | ".join(cells)
-            + f" | {build['vmhwm_mib']:,.0f} MiB | {build['tree_peak_mib']:,.0f} MiB | {vs_ds} | "
+            + f" | {build['vmhwm_mib']:,.0f} MiB | {build['tree_peak_mib']:,.0f} MiB | {vs_ds} | {vs_mm} | "
             f"{t['total'] / io:.1f} |"
         )
     lines.append("")
@@ -464,6 +475,13 @@ def report(n: int, raw_bytes: int, results: dict[str, dict], args: argparse.Name
             f"shingles + MinHash {dt['shingles + MinHash']:.1f}, LSH insert {dt['MinHashLSH insert']:.1f}, "
             f"query + verify + union-find {dt['query + verify + union-find']:.1f}; {ds['distinct']:,} distinct "
             f"inputs, LSH {ds['lsh'][0]}×{ds['lsh'][1]}), peak RSS {ds['vmhwm_mib']:,.0f} MiB"
+        )
+    other = results.get("datasketch-mmh3")
+    if other:
+        ot = other["timings"]
+        lines.append(
+            f"datasketch dedup alone with the build's shingle hash (hashfunc=mmh3): {ot['total']:.1f} s "
+            f"(shingles + MinHash {ot['shingles + MinHash']:.1f}), peak RSS {other['vmhwm_mib']:,.0f} MiB"
         )
     lines.append(f"I/O floor (pyarrow.json read + zstd Parquet write): {io:.1f} s, "
                  f"peak RSS {results['io']['vmhwm_mib']:,.0f} MiB")
@@ -482,12 +500,15 @@ def main() -> None:
         child.add_argument("--out", default="")
         child.add_argument("--work", default="")
         child.add_argument("--workers", type=int, default=1)
+        child.add_argument("--hash", default="sha1")
     parser.add_argument("--records", type=int, nargs="+", default=[250_000, 500_000, 1_000_000])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--sources", type=int, default=4, help="synthetic source plugins the rows are dealt to")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/bench_build"))
     parser.add_argument("--skip-datasketch", action="store_true")
+    parser.add_argument("--datasketch-hash", nargs="+", default=["sha1", "mmh3"],
+                        help="shingle hashes for the datasketch peer: sha1 (its default), mmh3 (the build's)")
     parser.add_argument("--keep", action="store_true", help="keep the work folders")
     args = parser.parse_args()
     if args.mode == "child-build":
