@@ -198,9 +198,11 @@ def test_precision_and_recall_against_exact_jaccard() -> None:
     # This set is dense around 0.8 on purpose (edit rates 0–15 %), where the
     # 128-value estimate (sd ≈ 0.035) decides either way; far from it, no error.
     assert precision >= 0.8 and recall >= 0.9, (precision, recall)
+    # Estimate errors stay within ~3 standard deviations (sd = sqrt(J(1-J)/128) ≈ 0.04 at
+    # J = 0.7); which pairs land there depends on the hash, so the bound is statistical.
     for i, j in found ^ truth:
         jaccard = len(sets[i] & sets[j]) / len(sets[i] | sets[j])
-        assert abs(jaccard - 0.8) < 0.06, (i, j, jaccard)
+        assert abs(jaccard - 0.8) < 0.12, (i, j, jaccard)
     # Exact verification of the same candidates: no false hit, and a miss only
     # where LSH did not propose the pair (probability ≤ 0.05 at 0.8).
     sketches = sketch_texts(texts, normalised=True)
