@@ -44,7 +44,7 @@ oracle):
   machine and Python version, unlike ``hash()``, so decisions are
   reproducible); it needs no per-shingle call; and shingling plus hashing
   measured under 0.1 µs a shingle, where the SHA-1 call alone costs ~0.4 µs
-  (benchmarks/README.md). FNV-1a, one byte a step, measured 15 % slower than
+  (benchmarks/README.md). FNV-1a, one byte a step, took 15–20 % longer than
   MurmurHash3's word-a-step loop, and a zero-byte MurmurHash3 tail is a
   no-op, so spans of every length share one code path.
 * ``"sha1"``: datasketch's default ``sha1_hash32``
