@@ -206,13 +206,53 @@ def with_function_words(text: str, language: str) -> str:
     return " ".join(out)
 
 
-def corpus_file(folder: Path, records: int, seed: int) -> Path:
-    """The generated corpus of ``records`` rows, Latin inputs with function words (written once, reused)."""
-    from synthetic import generate
+#: Rows per generated chunk: synthetic.generate keeps every row it made (~3 GiB a million rows).
+CHUNK = 1_000_000
 
+
+def corpus_file(folder: Path, records: int, seed: int) -> Path:
+    """The generated corpus of ``records`` rows, Latin inputs with function words (written once, reused).
+
+    Up to :data:`CHUNK` rows it is one ``generate(records, seed)`` run. A larger
+    corpus is the concatenation of ``CHUNK``-row corpora of seeds ``seed``,
+    ``seed + 1``, … (generated two at a time in worker processes), with the row
+    number in each id offset by ``chunk << 32`` so ids stay unique; chunk 0 is
+    the ``CHUNK``-row corpus itself, so the sizes still nest. Near-duplicates
+    are injected within a chunk (each chunk has its own vocabularies).
+    """
     path = folder / f"corpus-{records}-seed{seed}-fw.jsonl"
     if path.exists():
         return path
+    if records <= CHUNK:
+        _generate(path, records, seed)
+        return path
+    chunks = -(-records // CHUNK)
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        parts = list(pool.map(corpus_file, [folder] * chunks, [CHUNK] * chunks, [seed + k for k in range(chunks)]))
+    tmp = path.with_suffix(".tmp")
+    written = 0
+    with tmp.open("w", encoding="utf-8") as sink:
+        for chunk, part in enumerate(parts):
+            with part.open(encoding="utf-8") as rows:
+                for line in rows:
+                    if written == records:
+                        break
+                    if chunk:
+                        row = json.loads(line)
+                        task, number = row["id"].rsplit("-", 1)
+                        row["id"] = f"{task}-{(chunk << 32) + int(number, 16):016x}"
+                        line = json.dumps(row, ensure_ascii=False) + "\n"
+                    sink.write(line)
+                    written += 1
+    tmp.rename(path)
+    return path
+
+
+def _generate(path: Path, records: int, seed: int) -> None:
+    from synthetic import generate
+
     tmp = path.with_suffix(".tmp")
     start = clock()
     with tmp.open("w", encoding="utf-8") as sink:
@@ -221,7 +261,6 @@ def corpus_file(folder: Path, records: int, seed: int) -> Path:
             sink.write(json.dumps(row, ensure_ascii=False) + "\n")
     tmp.rename(path)
     print(f"generated {records:,} rows in {clock() - start:.0f} s -> {path}", file=sys.stderr)
-    return path
 
 
 def write_plugins(root: Path, parts: int, corpus: Path) -> list[str]:
