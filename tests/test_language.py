@@ -280,3 +280,41 @@ def test_english_with_greeting_pronoun_and_turkish_dotless_i_is_kept():
             "Please tell me what the risk is.")
     assert LanguageFilter().check([text], ["What is the risk of chickenpox complications in infants?"],
                                   ["en"], ["en"]) == [None]
+
+
+def test_latin_jargon_with_english_function_words_is_not_called_spanish(lingua):
+    """Regression (real NCBI-disease sentence): lingua gave es 0.97 to the words left after the
+    codes were removed; "the" is English and no Spanish function word occurs, so it is kept."""
+    text = ("In the pediatric solid tumor alveolar rhabdomyosarcoma, a consistent t (2; 13) (q35; q14) or "
+            "variant t (1; 13) (p36; q14) translocation generates PAX3-FKHR or PAX7-FKHR fusion proteins, "
+            "respectively.")
+    assert one(lingua, text, "en") is None
+    # The veto needs the declared language's words and none of the detected one's:
+    # real Spanish declared en is still caught.
+    assert one(lingua, SPANISH, "en").detected == "es"
+
+
+def test_unspaced_latin_runs_in_a_chinese_record_are_not_prose(lingua):
+    """Regression (real CMeEE record): a reference list pasted without spaces is not English text."""
+    text = ("参考文献1.中华医学会儿科学会呼吸学组.儿童支气管哮喘诊断和防治指南，2008，46（10）：745-7452."
+            "SmithJA，JonesB，etal.Diagnosisandtreatmentofasthmainchildhood：aconsensusreport.Allergy，"
+            "2008，63（1）：5-53.BrownPL，GreenE，etal.Definitionandtreatmentofwheezingdisordersinchildren")
+    assert one(lingua, text, "zh") is None
+    spaced = "Diagnosis and treatment of asthma in childhood: a consensus report of the experts. 儿童哮喘"
+    assert one(lingua, spaced, "zh").detected == "en"
+
+
+def test_every_real_corpus_record_keeps_its_declared_language(lingua, realdata, catalog):
+    """All realdata corpora are in the languages their tasks declare: the filter drops none."""
+    from medsins.convert import convert_source
+
+    checked = 0
+    for folder in sorted(p for p in realdata.iterdir() if p.is_dir()):
+        records = [r for r in convert_source(catalog.get(folder.name), folder, catalog.registry)
+                   if hasattr(r, "license")]
+        verdicts = lingua.check([r.input for r in records], [r.output for r in records],
+                                [r.input_language for r in records], [r.output_language for r in records])
+        dropped = [(r.id, v.reason, r.input[:80]) for r, v in zip(records, verdicts, strict=True) if v]
+        assert dropped == [], folder.name
+        checked += len(records)
+    assert checked > 4000

@@ -168,6 +168,8 @@ class _Job:
     text: str
     #: Set when the script check already decided (the detector only names the language).
     script_share: float | None = None
+    #: Languages with at least one function word in the text (:data:`FUNCTION_WORDS`).
+    voters: frozenset[str] = frozenset()
 
 
 class LanguageFilter:
@@ -295,16 +297,21 @@ class LanguageFilter:
             if script is not Script.LATIN or declared not in self.latin_languages:
                 return None, None
             words = self._latin_words(text)
-            if words is None or self._confirmed(words, declared):
+            if words is None:
                 return None, None
-            return None, _Job(row, side, declared, " ".join(words))
+            hits = self._function_word_hits(words)
+            if self._confirmed(hits, declared):
+                return None, None
+            return None, _Job(row, side, declared, " ".join(words), voters=frozenset(hits))
         if share < t.min_script_share:
             return None, None  # mixed scripts: not confident enough
         if script is Script.LATIN:
             # A few Latin words in CJK/Cyrillic text are names (Helicobacter pylori 胃癌): only
             # prose-length Latin text is a mismatch. The detector then just names the language.
             words = self._latin_words(text)
-            if words is None:
+            if words is None or not _spaced(text[: t.head_chars], t.min_words):
+                # Unspaced Latin runs (a reference list pasted into a Chinese record:
+                # "BacharierLB，BonerA，etal.Diagnosisandtreatment…") are not prose.
                 return None, None
             return None, _Job(row, side, declared, " ".join(words), script_share=share)
         detected = "zh" if script is Script.HAN and expected is Script.KANA else script_language(script)
@@ -330,20 +337,21 @@ class LanguageFilter:
             longest = len(words)
         return words if longest >= self.thresholds.min_words else None
 
-    def _confirmed(self, words: Sequence[str], declared: str) -> bool:
-        """Function words vouch for the declared language (see :data:`FUNCTION_WORDS`)."""
+    def _function_word_hits(self, words: Sequence[str]) -> dict[str, int]:
+        """How many of ``words`` are function words of each language (see :data:`FUNCTION_WORDS`)."""
         owners = self._function_words
+        hits: dict[str, int] = {}
         if owners is None:
-            return False
-        hits = 0
+            return hits
         for word in words:
             owner = owners.get(word.lower())
-            if owner is None:
-                continue
-            if owner != declared:
-                return False  # another language's word: let the detector judge
-            hits += 1
-        return hits >= self.thresholds.min_function_words
+            if owner is not None:
+                hits[owner] = hits.get(owner, 0) + 1
+        return hits
+
+    def _confirmed(self, hits: dict[str, int], declared: str) -> bool:
+        """Function words vouch for the declared language: enough of its own, none of another's."""
+        return hits.get(declared, 0) >= self.thresholds.min_function_words and len(hits) == 1
 
     def _statistical_verdict(self, job: _Job, scores: Scores) -> LanguageVerdict | None:
         """Turn a detector's scores into a verdict (or None to keep)."""
@@ -358,6 +366,11 @@ class LanguageFilter:
             return None  # the declared language is still plausible: keep
         if best[1] < t.min_confidence:
             return None  # no language stands out (names, jargon): keep
+        if job.declared in job.voters and best[0] not in job.voters:
+            # The text uses the declared language's function words ("the") and none of the
+            # detected one's: Latin-rooted jargon ("pediatric solid tumor alveolar
+            # rhabdomyosarcoma … translocation") fooled the detector. Keep.
+            return None
         return _verdict(job.side, job.declared, best[0], best[1], self.backend)
 
 
@@ -450,6 +463,11 @@ def _top(scores: Scores) -> str | None:
 def _verdict(side: Side, declared: str, detected: str, confidence: float, method: str) -> LanguageVerdict:
     reason = f"{side} detected {detected} ({confidence:.2f}), declared {declared}"
     return LanguageVerdict(side, declared, detected, round(confidence, 4), reason, method)
+
+
+def _spaced(text: str, min_words: int) -> bool:
+    """Some line has ``min_words`` whitespace-separated tokens with a letter: prose, not a run."""
+    return any(sum(1 for token in line.split() if _WORD.search(token)) >= min_words for line in text.splitlines())
 
 
 def _words(text: str) -> list[str]:
