@@ -99,6 +99,22 @@ def test_iob_entities_handle_i_after_o_and_type_change():
     assert iob_entities(sentence) == [("X", "a b"), ("Y", "d"), ("Z", "e")]
 
 
+def test_iob_mentions_give_text_entities_and_a_line_based_raw_id(tmp_path):
+    from medsins.formats import read_iob_mentions
+
+    path = tmp_path / "devel.tsv"
+    path.write_text("-DOCSTART-\tO\n\nIL-2\tB\ngene\tI\nbinds\tO\nNF-kB\tB\n\nNone\tO\nhere\tO\n"
+                    "\nbad\tB\tX\n\nIL-2\tB\n", encoding="utf-8")
+    errors: list[InputError] = []
+    sentences = list(read_iob_mentions(path, on_error=errors.append))
+    assert [(s.where, s.text, s.entities, s.raw_id) for s in sentences] == [
+        ("line 3", "IL-2 gene binds NF-kB", ["IL-2 gene", "NF-kB"], "devel-3"),
+        ("line 8", "None here", [], "devel-8"),
+        ("line 13", "IL-2", ["IL-2"], "devel-13"),
+    ]
+    assert [str(e) for e in errors] == [f"{path}, line 11: expected 2 columns, found 3"]
+
+
 def test_pubtator_reads_mentions_and_relations(tmp_path):
     text = (
         "123|t|Aspirin causes ulcers.\n"

@@ -10,7 +10,7 @@ the whole file (truncated JSON, wrong encoding, missing column) raises
 
 from medsins.formats.brat import BratDocument, BratEntity, iter_brat, read_brat
 from medsins.formats.csvfile import read_csv, stream_csv
-from medsins.formats.iob import Sentence, iob_entities, read_iob
+from medsins.formats.iob import BIOBERT_FILES, Sentence, TaggedSentence, iob_entities, read_iob, read_iob_mentions
 from medsins.formats.jsonfile import Skipped, iter_json_array, read_json, read_json_header, read_jsonl
 from medsins.formats.obo import Stanza, quoted, read_obo
 from medsins.formats.pubtator import (
@@ -27,6 +27,7 @@ from medsins.formats.xlsx import read_xlsx, read_xlsx_rows, sheet_names
 from medsins.formats.xml import iter_xml
 
 __all__ = [
+    "BIOBERT_FILES",
     "BratDocument",
     "BratEntity",
     "Document",
@@ -34,6 +35,7 @@ __all__ = [
     "Sentence",
     "Skipped",
     "Stanza",
+    "TaggedSentence",
     "TranslationUnit",
     "iob_entities",
     "iter_brat",
@@ -45,6 +47,7 @@ __all__ = [
     "read_brat",
     "read_csv",
     "read_iob",
+    "read_iob_mentions",
     "read_json",
     "read_json_header",
     "read_jsonl",

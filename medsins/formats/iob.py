@@ -99,3 +99,35 @@ def iob_entities(sentence: Sentence) -> list[tuple[str, str]]:
         if prefix in ("E", "S"):
             current = None
     return [(kind, " ".join(words)) for kind, words in spans]
+
+
+#: The per-corpus files of the BioBERT NER data bundle (``train_dev.tsv`` repeats train
+#: and devel and is not read).
+BIOBERT_FILES = ("train.tsv", "devel.tsv", "test.tsv")
+
+
+@dataclass(frozen=True)
+class TaggedSentence:
+    """An IOB sentence as an NER record needs it: text, mention strings, a stable raw id."""
+
+    #: Where it starts ("line N"), for errors and the record's origin.
+    where: str
+    #: Tokens joined by single spaces.
+    text: str
+    #: The mention strings in order (duplicates kept; :func:`medsins.records.join_entities` merges).
+    entities: list[str]
+    #: ``<file stem>-<first line>``: stable as long as the file is.
+    raw_id: str
+
+
+def read_iob_mentions(
+    path: Path,
+    *,
+    columns: int | None = 2,
+    markers: tuple[str, ...] = ("-DOCSTART-",),
+    on_error: OnError = None,
+) -> Iterator[TaggedSentence]:
+    """The sentences of an IOB file with their mention strings (the options are :func:`read_iob`'s)."""
+    for where, sentence in read_iob(path, columns=columns, markers=markers, on_error=on_error):
+        yield TaggedSentence(where, sentence.text, [text for _, text in iob_entities(sentence)],
+                             f"{path.stem}-{where.removeprefix('line ')}")

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from medsins.errors import InputError
-from medsins.formats import Document, Mention, iob_entities, iter_lines, read_iob, sentence_spans
+from medsins.formats import Document, Mention, iter_lines, read_iob_mentions, sentence_spans
 from medsins.plugins import Reporter, Source
 from medsins.records import Example, Split, join_entities
 
@@ -41,10 +41,8 @@ class Converter(Source):
         iob = [p for p in self.files(raw_dir, "*.tsv", required=False) if p.name in _IOB]
         if iob:
             for path in iob:
-                for where, sentence in read_iob(path, columns=2, on_error=report):
-                    entities = [text for _, text in iob_entities(sentence)]
-                    yield self._example(_IOB[path.name], sentence.text, entities,
-                                        f"{path.stem}-{where.removeprefix('line ')}", self.origin(path, where))
+                for s in read_iob_mentions(path, on_error=report):
+                    yield self._example(_IOB[path.name], s.text, s.entities, s.raw_id, self.origin(path, s.where))
             return
         abstracts = [p for p in self.files(raw_dir, "*.abstracts.txt", required=False)
                      if p.name.split(".")[0] in _PARTS]

@@ -24,24 +24,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from medsins.errors import InputError
-from medsins.formats import iob_entities, iter_lines, line_sentence_spans, read_iob, read_text
+from medsins.formats import BIOBERT_FILES, iter_lines, line_sentence_spans, read_iob_mentions, read_text
 from medsins.plugins import Reporter, Source
 from medsins.records import Example, Split, join_entities
-
-_IOB = ("train.tsv", "devel.tsv", "test.tsv")
 
 
 class Converter(Source):
     """LINNAEUS converter."""
 
     def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
-        iob = [p for p in self.files(raw_dir, "*.tsv", required=False) if p.name in _IOB]
+        iob = [p for p in self.files(raw_dir, "*.tsv", required=False) if p.name in BIOBERT_FILES]
         if iob:
             for path in iob:
-                for where, sentence in read_iob(path, columns=2, on_error=report):
-                    entities = [text for _, text in iob_entities(sentence)]
-                    yield self._example(sentence.text, entities, f"{path.stem}-{where.removeprefix('line ')}",
-                                        self.origin(path, where))
+                for s in read_iob_mentions(path, on_error=report):
+                    yield self._example(s.text, s.entities, s.raw_id, self.origin(path, s.where))
             return
         tags = self.files(raw_dir, "tags.tsv", required=False)
         if not tags:

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from medsins.errors import InputError
-from medsins.formats import iob_entities, read_iob, read_pubtator, sentence_spans
+from medsins.formats import read_iob_mentions, read_pubtator, sentence_spans
 from medsins.plugins import Reporter, Source
 from medsins.records import Example, Split, join_entities
 
@@ -85,12 +85,6 @@ class Converter(Source):
                 )
 
     def _iob_file(self, path: Path, report: Reporter) -> Iterator[Example]:
-        for where, sentence in read_iob(path, columns=2, on_error=report):
-            yield Example(
-                task_id=TASK,
-                split=Split.TRAIN,
-                input=sentence.text,
-                output=join_entities([text for _, text in iob_entities(sentence)]),
-                raw_id=f"{path.stem}-{where.removeprefix('line ')}",
-                origin=self.origin(path, where),
-            )
+        for s in read_iob_mentions(path, on_error=report):
+            yield Example(task_id=TASK, split=Split.TRAIN, input=s.text, output=join_entities(s.entities),
+                          raw_id=s.raw_id, origin=self.origin(path, s.where))

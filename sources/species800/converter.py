@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from medsins.errors import InputError
-from medsins.formats import iob_entities, read_iob
+from medsins.formats import read_iob_mentions
 from medsins.plugins import Reporter, Source
 from medsins.records import Example, Split, join_entities
 
@@ -36,8 +36,6 @@ class Converter(Source):
         if not paths:
             raise InputError(raw_dir, None, "no Species-800 file (train.tsv, devel.tsv, test.tsv) found")
         for path in paths:
-            for where, sentence in read_iob(path, columns=2, on_error=report):
-                entities = join_entities([text for _, text in iob_entities(sentence)])
-                raw_id = f"{path.stem}-{where.removeprefix('line ')}"
-                yield Example(task_id="task128", split=_SPLITS[path.name], input=sentence.text,
-                              output=entities, raw_id=raw_id, origin=self.origin(path, where))
+            for s in read_iob_mentions(path, on_error=report):
+                yield Example(task_id="task128", split=_SPLITS[path.name], input=s.text,
+                              output=join_entities(s.entities), raw_id=s.raw_id, origin=self.origin(path, s.where))
