@@ -130,6 +130,19 @@ def test_jsonl_with_bad_lines(tmp_path: Path) -> None:
     ]
 
 
+def test_json_nested_past_the_recursion_limit_is_reported_not_raised(tmp_path: Path) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    lines = write(tmp_path, "deep.jsonl", json.dumps({"id": "task57-aaaa", "prediction": "B"}) + "\n" + deep + "\n")
+    result = read_predictions(lines)
+    assert [p.id for p in result.predictions] == ["task57-aaaa"]
+    assert messages(result) == [f"{lines}, line 2: JSON nested too deeply to parse (more than ~1000 levels of "
+                                "arrays/objects); line skipped"]
+    array = write(tmp_path, "deep.json", deep)
+    result = read_predictions(array)
+    assert result.predictions == []
+    assert messages(result) == [f"{array}: JSON nested too deeply to parse (more than ~1000 levels of arrays/objects)"]
+
+
 def test_json_array_file(tmp_path: Path) -> None:
     path = write(tmp_path, "preds.json", json.dumps([{"id": "task57-a", "prediction": "A"}, 3]))
     result = read_predictions(path)

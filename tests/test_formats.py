@@ -70,6 +70,16 @@ def test_non_utf8_whole_file_read(tmp_path):
         read_json(path)
 
 
+def test_json_nested_past_the_recursion_limit_is_an_input_error(tmp_path):
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(InputError, match=r"deep\.json: JSON nested too deeply"):
+        read_json(write(tmp_path, "deep.json", deep))
+    errors: list[InputError] = []
+    rows = list(read_jsonl(write(tmp_path, "deep.jsonl", '{"a": 1}\n' + deep + "\n"), on_error=errors.append))
+    assert rows == [("line 1", {"a": 1})]
+    assert [e.where for e in errors] == ["line 2"] and "nested too deeply" in str(errors[0])
+
+
 @pytest.mark.parametrize("reader", [read_json, lambda p: list(read_jsonl(p)), lambda p: list(read_iob(p)),
                                     lambda p: list(read_pubtator(p)), lambda p: list(read_csv(p)),
                                     lambda p: list(iter_json_array(p)), lambda p: list(iter_xml(p, "q"))])

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from medsins.errors import InputError
+from medsins.formats.jsonfile import TOO_DEEP
 
 #: Column aliases → canonical key.
 COLUMNS = {
@@ -233,6 +234,9 @@ def _read_jsonl(path: Path, model: str, lines: list[str], fallbacks: dict[int, s
         except json.JSONDecodeError as exc:
             result.problems.append(InputError(path, where, f"not valid JSON ({exc.msg}); line skipped"))
             continue
+        except RecursionError:
+            result.problems.append(InputError(path, where, f"{TOO_DEEP}; line skipped"))
+            continue
         if not isinstance(obj, dict):
             result.problems.append(InputError(path, where, f"expected a JSON object, found {type(obj).__name__}"))
             continue
@@ -248,6 +252,9 @@ def _read_json(path: Path, model: str, text: str, fallbacks: dict[int, str]) -> 
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         result.problems.append(InputError(path, f"line {exc.lineno}", f"not valid JSON ({exc.msg})"))
+        return result
+    except RecursionError:
+        result.problems.append(InputError(path, None, TOO_DEEP))
         return result
     if not isinstance(data, list):
         result.problems.append(InputError(path, None, "expected a JSON array of prediction objects"))

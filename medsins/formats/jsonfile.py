@@ -11,6 +11,9 @@ from typing import Any
 from medsins.errors import InputError
 from medsins.formats.text import OnError, iter_lines, read_text, report
 
+#: The problem reported for JSON nested deeper than the parser's recursion limit.
+TOO_DEEP = "JSON nested too deeply to parse (more than ~1000 levels of arrays/objects)"
+
 
 def read_json(path: Path) -> Any:
     """Parse a whole JSON file; syntax errors name the line and column."""
@@ -23,6 +26,8 @@ def read_json(path: Path) -> Any:
         at_end = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
         problem = "truncated JSON (unexpected end of file)" if at_end else exc.msg
         raise InputError(path, f"line {exc.lineno}, column {exc.colno}", problem) from None
+    except RecursionError:  # json recurses per nesting level: "[[[[…" must not crash the reader
+        raise InputError(path, None, TOO_DEEP) from None
 
 
 def read_jsonl(path: Path, *, on_error: OnError = None) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -35,6 +40,9 @@ def read_jsonl(path: Path, *, on_error: OnError = None) -> Iterator[tuple[str, d
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             report(on_error, InputError(path, where, f"not a JSON object: {exc.msg} (column {exc.colno})"))
+            continue
+        except RecursionError:
+            report(on_error, InputError(path, where, TOO_DEEP))
             continue
         if not isinstance(value, dict):
             report(on_error, InputError(path, where, f"expected a JSON object, got {type(value).__name__}"))
