@@ -71,3 +71,39 @@ def test_empty_truncated_and_undecodable_files(tmp_path):
     latin.write_bytes("id,text\n1,caf\xe9\n".encode("latin-1"))
     with pytest.raises(InputError, match="not valid UTF-8"):
         list(stream_csv(latin))
+
+
+@pytest.fixture
+def small_field_limit(monkeypatch):
+    """A csv field limit of 50 characters, so one long field is a csv.Error; restored afterwards."""
+    import csv
+
+    import medsins.formats.csvfile as csvfile
+
+    before = csv.field_size_limit()
+    monkeypatch.setattr(csvfile, "_allow_large_fields", lambda: csv.field_size_limit(50))
+    yield
+    csv.field_size_limit(before)
+
+
+@pytest.mark.parametrize("reader", ["read_csv", "stream_csv"])
+def test_a_malformed_row_costs_only_that_row(tmp_path, small_field_limit, reader):
+    from medsins import formats
+
+    path = tmp_path / "notes.csv"
+    path.write_text("id,text\n1,short\n2," + "x" * 80 + "\n3,also short\n", encoding="utf-8")
+    errors: list[InputError] = []
+    rows = list(getattr(formats, reader)(path, on_error=errors.append))
+    assert rows == [("line 2", {"id": "1", "text": "short"}), ("line 4", {"id": "3", "text": "also short"})]
+    assert [str(e) for e in errors] == [f"{path}, line 3: malformed CSV: field larger than field limit (50)"]
+    with pytest.raises(InputError, match=r"notes\.csv, line 3: malformed CSV"):
+        list(getattr(formats, reader)(path))  # without a callback the first bad row raises
+
+
+def test_fields_beyond_the_csv_default_limit_are_read(tmp_path):
+    from medsins.formats import read_csv
+
+    path = tmp_path / "long.csv"
+    path.write_text("id,text\n1," + "word " * 40_000 + "\n", encoding="utf-8")  # 200 kB > 128 KiB default
+    [(where, row)] = list(read_csv(path))
+    assert where == "line 2" and len(row["text"]) == 200_000

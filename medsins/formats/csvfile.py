@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from medsins.errors import InputError
 from medsins.formats.text import OnError, read_text, report
@@ -29,6 +30,7 @@ def read_csv(
     files whose fields hold literal ``"`` characters and are never quoted
     (many TSV releases).
     """
+    _allow_large_fields()
     text = read_text(path, encoding)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
     try:
@@ -39,21 +41,42 @@ def read_csv(
     missing = [c for c in required if c not in header]
     if missing:
         raise InputError(path, "line 1", f"missing column(s) {', '.join(missing)}; found {', '.join(header)}")
-    try:
-        for row in reader:
-            where = f"line {reader.line_num}"
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                report(on_error, InputError(path, where, f"expected {len(header)} fields, found {len(row)}"))
-                continue
-            yield where, dict(zip(header, row, strict=True))
-    except csv.Error as exc:
-        raise InputError(path, f"line {reader.line_num}", f"malformed CSV: {exc}") from None
+    for start, row in _rows(reader, path, on_error):
+        del start  # read_csv names a row by the line it ends on (ids built from it stay stable)
+        where = f"line {reader.line_num}"
+        if len(row) != len(header):
+            report(on_error, InputError(path, where, f"expected {len(header)} fields, found {len(row)}"))
+            continue
+        yield where, dict(zip(header, row, strict=True))
 
 
-#: Clinical notes can hold far more than the csv module's default 128 KiB per field.
+#: Clinical notes and multi-document inputs (MS²) can hold far more than the csv
+#: module's default 128 KiB per field.
 _FIELD_LIMIT = 1 << 28
+
+
+def _allow_large_fields() -> None:
+    # The limit is the csv module's, process-wide; it is only ever raised, never lowered.
+    csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
+
+
+def _rows(reader: Any, path: Path, on_error: OnError) -> Iterator[tuple[int, list[str]]]:
+    """``(first line, row)`` for the non-blank rows; a malformed row goes to ``on_error`` and reading goes on.
+
+    The csv reader resets itself after an error, so one bad row (an over-long field, a
+    NUL byte) costs only that row; without ``on_error`` the first one raises.
+    """
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            report(on_error, InputError(path, f"line {reader.line_num}", f"malformed CSV: {exc}"))
+            continue
+        if any(cell.strip() for cell in row):
+            yield start, row
 
 
 def stream_csv(
@@ -78,7 +101,7 @@ def stream_csv(
     import zipfile
 
     path = Path(path)
-    csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
+    _allow_large_fields()
     try:
         if path.suffix == ".gz":
             raw: io.BufferedIOBase = gzip.open(path, "rb")  # type: ignore[assignment]  # noqa: SIM115 (closed below)
@@ -106,17 +129,13 @@ def stream_csv(
                 raise InputError(
                     path, "line 1", f"missing column(s) {', '.join(missing)}; found {', '.join(header)}"
                 )
-            start = reader.line_num + 1
-            for row in reader:
+            for start, row in _rows(reader, path, on_error):
                 where = f"line {start}"
-                start = reader.line_num + 1
-                if not any(cell.strip() for cell in row):
-                    continue
                 if len(row) != len(header):
                     report(on_error, InputError(path, where, f"expected {len(header)} fields, found {len(row)}"))
                     continue
                 yield where, dict(zip(header, row, strict=True))
-        except csv.Error as exc:
+        except csv.Error as exc:  # the header row
             raise InputError(path, f"line {reader.line_num}", f"malformed CSV: {exc}") from None
         except UnicodeDecodeError as exc:
             # The decoder works ahead of the parser: the bad byte is at or after this line.
