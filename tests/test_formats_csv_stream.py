@@ -101,9 +101,15 @@ def test_a_malformed_row_costs_only_that_row(tmp_path, small_field_limit, reader
 
 
 def test_fields_beyond_the_csv_default_limit_are_read(tmp_path):
+    import csv
+
     from medsins.formats import read_csv
 
+    before = csv.field_size_limit(128 * 1024)  # the default, whatever earlier tests raised it to
     path = tmp_path / "long.csv"
     path.write_text("id,text\n1," + "word " * 40_000 + "\n", encoding="utf-8")  # 200 kB > 128 KiB default
-    [(where, row)] = list(read_csv(path))
+    try:
+        [(where, row)] = list(read_csv(path))
+    finally:
+        csv.field_size_limit(before)
     assert where == "line 2" and len(row["text"]) == 200_000
