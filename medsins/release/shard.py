@@ -121,7 +121,9 @@ def iter_kept(kept: Path, batch_rows: int = READ_BATCH_ROWS) -> Iterator[pa.Reco
     """Stream the kept records as batches with :data:`RECORD_SCHEMA`."""
     for path in kept_files(kept):
         try:
-            handle = pq.ParquetFile(path)
+            # pre_buffer=False: pre-buffered reads stay cached until the file is closed,
+            # so streaming a large kept file would grow with it (+1 GiB at 1M records).
+            handle = pq.ParquetFile(path, pre_buffer=False)
         except (OSError, pa.ArrowInvalid) as exc:
             raise ReleaseError(f"{path}: cannot read kept records: {exc}") from None
         names = handle.schema_arrow.names
@@ -300,7 +302,7 @@ def datasets_num_bytes(path: Path) -> int:
     from datasets.table import table_cast
 
     target = Features.from_arrow_schema(RECORD_SCHEMA).arrow_schema
-    handle = pq.ParquetFile(path)
+    handle = pq.ParquetFile(path, pre_buffer=False)
     total = 0
     for index in range(handle.num_row_groups):
         total += table_cast(handle.read_row_group(index), target).combine_chunks().nbytes
