@@ -257,3 +257,33 @@ def format_options(options: list[str]) -> list[str]:
 def mcqa_input(question: str, options: list[str]) -> str:
     """The MCQA input convention: the question, then one labelled option a line."""
     return "\n".join([question, *options])
+
+
+def mcqa_example(
+    task_id: str,
+    split: Split,
+    question: str,
+    options: list[str],
+    chosen: list[str],
+    *,
+    multi_answer_instruction: str,
+    raw_id: str,
+    origin: str,
+) -> Example:
+    """An MCQA :class:`Example` whose answer is one or several of the labelled ``options``.
+
+    The output is the chosen options one a line, in order. An item with several
+    correct options gets ``multi_answer_instruction`` (formatted with ``count``) as
+    its own instruction, since the task's definition asks for one answer.
+    """
+    multi = len(chosen) > 1
+    return Example(
+        task_id=task_id,
+        split=split,
+        input=mcqa_input(question, options),
+        output="\n".join(chosen),
+        options=options,
+        instruction=multi_answer_instruction.format(count=len(chosen)) if multi else None,
+        raw_id=raw_id,
+        origin=origin,
+    )

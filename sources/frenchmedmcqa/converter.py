@@ -22,7 +22,7 @@ from typing import Any
 from medsins.errors import InputError
 from medsins.formats import iter_json_array
 from medsins.plugins import Reporter, Source
-from medsins.records import LETTERS, Example, Split, format_options, mcqa_input
+from medsins.records import LETTERS, Example, Split, format_options, mcqa_example
 
 TASK = "task60"
 FILES = {"train.json": Split.TRAIN, "dev.json": Split.TRAIN, "test.json": Split.TEST}
@@ -83,14 +83,6 @@ class Converter(Source):
                 except ValueError as exc:
                     report(InputError(path, where, str(exc)))
                     continue
-                multi = len(chosen) > 1
-                yield Example(
-                    task_id=TASK,
-                    split=split,
-                    input=mcqa_input(question, options),
-                    output="\n".join(chosen),
-                    options=options,
-                    instruction=MULTI_ANSWER_INSTRUCTION.format(count=len(chosen)) if multi else None,
-                    raw_id=item_id,
-                    origin=self.origin(path, where),
-                )
+                yield mcqa_example(TASK, split, question, options, chosen,
+                                   multi_answer_instruction=MULTI_ANSWER_INSTRUCTION, raw_id=item_id,
+                                   origin=self.origin(path, where))

@@ -23,7 +23,7 @@ from typing import Any
 from medsins.errors import InputError
 from medsins.formats import read_jsonl
 from medsins.plugins import Reporter, Source
-from medsins.records import LETTERS, Example, Split, format_options, mcqa_input
+from medsins.records import LETTERS, Example, Split, format_options, mcqa_example
 
 TASK = "task59"
 #: The first exam held out as test: the 116th (2022), the newest IgakuQA exam.
@@ -105,14 +105,6 @@ class Converter(Source):
                     problem = f"answer {item['answer']} differs from {other} in {path.stem}_translate.jsonl"
                     report(InputError(path, where, problem))
                     continue
-                multi = len(chosen) > 1
-                yield Example(
-                    task_id=TASK,
-                    split=split,
-                    input=mcqa_input(question, options),
-                    output="\n".join(chosen),
-                    options=options,
-                    instruction=MULTI_ANSWER_INSTRUCTION.format(count=len(chosen)) if multi else None,
-                    raw_id=problem_id,
-                    origin=self.origin(path, where),
-                )
+                yield mcqa_example(TASK, split, question, options, chosen,
+                                   multi_answer_instruction=MULTI_ANSWER_INSTRUCTION, raw_id=problem_id,
+                                   origin=self.origin(path, where))
