@@ -41,9 +41,8 @@ def read_csv(
     missing = [c for c in required if c not in header]
     if missing:
         raise InputError(path, "line 1", f"missing column(s) {', '.join(missing)}; found {', '.join(header)}")
-    for start, row in _rows(reader, path, on_error):
-        del start  # read_csv names a row by the line it ends on (ids built from it stay stable)
-        where = f"line {reader.line_num}"
+    for _, row in _rows(reader, path, on_error):
+        where = f"line {reader.line_num}"  # the line the row ends on (ids built from it stay stable)
         if len(row) != len(header):
             report(on_error, InputError(path, where, f"expected {len(header)} fields, found {len(row)}"))
             continue

@@ -7,8 +7,10 @@ one schema, so ``datasets``, ``polars`` and ``pyarrow`` see identical columns.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from medsins.records import Record
 
@@ -29,6 +31,17 @@ RECORD_COLUMNS: tuple[str, ...] = tuple(RECORD_SCHEMA.names)
 def record_row(record: Record) -> dict[str, object]:
     """A record as a plain row (enums as their string values)."""
     return record.model_dump(mode="json")
+
+
+def open_records(path: Path) -> pq.ParquetFile:
+    """A record Parquet file opened for streaming reads.
+
+    ``pre_buffer=False``: with pyarrow's default pre-buffering, ``iter_batches``
+    keeps every column chunk it has read cached until the file is closed, so
+    streaming memory would grow with the file (measured: the release stage at 1M
+    records peaked at 2.0 GiB with it, 1.0 GiB without).
+    """
+    return pq.ParquetFile(path, pre_buffer=False)
 
 
 def records_to_table(records: Iterable[Record]) -> pa.Table:

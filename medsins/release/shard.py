@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from medsins.errors import ReleaseError
 from medsins.release.manifest import sha256_file
-from medsins.release.schema import RECORD_SCHEMA
+from medsins.release.schema import RECORD_SCHEMA, open_records
 
 #: Shard size target in (uncompressed Arrow) bytes, as ``datasets``' ``"500MB"``.
 DEFAULT_SHARD_BYTES = 500 * 1000**2
@@ -121,9 +121,7 @@ def iter_kept(kept: Path, batch_rows: int = READ_BATCH_ROWS) -> Iterator[pa.Reco
     """Stream the kept records as batches with :data:`RECORD_SCHEMA`."""
     for path in kept_files(kept):
         try:
-            # pre_buffer=False: pre-buffered reads stay cached until the file is closed,
-            # so streaming a large kept file would grow with it (+1 GiB at 1M records).
-            handle = pq.ParquetFile(path, pre_buffer=False)
+            handle = open_records(path)
         except (OSError, pa.ArrowInvalid) as exc:
             raise ReleaseError(f"{path}: cannot read kept records: {exc}") from None
         names = handle.schema_arrow.names
@@ -302,7 +300,7 @@ def datasets_num_bytes(path: Path) -> int:
     from datasets.table import table_cast
 
     target = Features.from_arrow_schema(RECORD_SCHEMA).arrow_schema
-    handle = pq.ParquetFile(path, pre_buffer=False)
+    handle = open_records(path)
     total = 0
     for index in range(handle.num_row_groups):
         total += table_cast(handle.read_row_group(index), target).combine_chunks().nbytes
