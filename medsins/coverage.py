@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medsins.plugins import SourceCatalog, catalog
+from medsins.records import SourceManifest
 from medsins.taxonomy import config_of
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "coverage.md"
@@ -77,7 +78,52 @@ def coverage_markdown(found: SourceCatalog | None = None) -> str:
             f"| {r.task_id}{kind} | {r.config} | {r.category} | {r.corpus.replace('|', '/')} | "
             f"{', '.join(r.native) or '—'} | {', '.join(r.task_files) or '—'} | {r.benchmark or ''} |"
         )
+    lines += verification_markdown(found or catalog())
     return "\n".join(lines) + "\n"
+
+
+def verification_markdown(found: SourceCatalog) -> list[str]:
+    """Which real snapshot each converter was run on (the manifests' ``verified`` entries)."""
+    sources = sorted(found, key=lambda s: s.id)
+    verified = [s for s in sources if s.manifest.verified]
+    lines = [
+        "",
+        "## Converters verified against real files",
+        "",
+        f"{len(verified)} of {len(sources)} sources were converted from a real copy of their corpus and "
+        "compared with the gold by hand (the `verified` entries of their manifests). The others were "
+        "checked only on hand-written samples in the native format; the reason is given.",
+        "",
+        "| source | access | real snapshot (repository @ commit) | files | what was checked |",
+        "|---|---|---|---|---|",
+    ]
+    for source in sources:
+        manifest = source.manifest
+        if not manifest.verified:
+            lines.append(f"| {source.id} | {manifest.access.value} | — (hand-written sample only) | | "
+                         f"{_cell(_unverified_reason(manifest))} |")
+        for snap in manifest.verified:
+            lines.append(
+                f"| {source.id} | {manifest.access.value} | [{snap.repository}@{snap.commit[:10]}]"
+                f"(https://github.com/{snap.repository}/tree/{snap.commit}) | "
+                f"{_cell(', '.join(snap.files))} | {_cell(snap.checked)} |"
+            )
+    return lines
+
+
+def _unverified_reason(manifest: SourceManifest) -> str:
+    if manifest.unverified_reason:
+        return manifest.unverified_reason
+    access = manifest.access.value
+    if access == "credentialed":
+        return "credentialed corpus: no public copy may exist; the sample is synthetic"
+    if not manifest.native:
+        return "task-file source: checked on upstream's own files and hand-written task files"
+    return "no public mirror of the native files was found"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "/").replace("\n", " ")
 
 
 if __name__ == "__main__":

@@ -189,6 +189,17 @@ class RawFile(_Model):
     required: bool = True
 
 
+class Snapshot(_Model):
+    """A real copy of the corpus the converter was checked against (repository and commit)."""
+
+    repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="GitHub owner/name.")
+    commit: str = Field(pattern=r"^[0-9a-f]{40}$")
+    files: list[str] = Field(min_length=1, description="Paths in the repository that were converted.")
+    checked: str = Field(
+        min_length=10, description="What was compared by hand: items, counts, what was fixed."
+    )
+
+
 class SourceManifest(_Model):
     """Everything known about a corpus, and the promise its converter makes."""
 
@@ -208,6 +219,14 @@ class SourceManifest(_Model):
     native: bool = Field(default=True, description="False for sources that repackage upstream files.")
     synthetic_sample: bool = Field(
         default=False, description="The bundled sample is synthetic (never real patient text)."
+    )
+    verified: list[Snapshot] = Field(
+        default_factory=list,
+        description="Real copies of the corpus this converter was run on and compared by hand; "
+        "empty when it was checked only on hand-written samples.",
+    )
+    unverified_reason: str = Field(
+        default="", description="Why no real copy was checked (e.g. no public mirror), when ``verified`` is empty."
     )
 
     @model_validator(mode="after")
