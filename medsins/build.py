@@ -41,10 +41,14 @@ import pyarrow.parquet as pq
 from medsins import __version__
 from medsins.convert import convert_source
 from medsins.errors import MedsinsError
+from medsins.ledger import FATES, LEDGER_NAME, LedgerWriter, read_lines
+from medsins.ledger import entry as ledger_entry
+from medsins.ledger import write_line as write_ledger_line
 from medsins.plugins import Source, catalog
 from medsins.records import AccessLevel, AnswerFormat, Record
 from medsins.release.manifest import FateCounts, ReleaseManifest, SourceProvenance, sha256_file
 from medsins.release.schema import RECORD_COLUMNS, RECORD_SCHEMA, open_records
+from medsins.stages.identity import CONFLICT, DUPLICATE, IdentityIndex
 from medsins.stages.license import Profile, license_block, strictest
 
 #: Records per Arrow batch in every streaming stage.
@@ -56,7 +60,8 @@ WORK_COMPRESSION = "zstd"
 SCRATCH_COMPRESSION = "none"
 #: A work-file writer flushes its buffered records at BATCH rows or this many bytes.
 FLUSH_BYTES = 8 << 20
-FATES = ("kept", "invalid", "license", "language", "duplicate", "contaminates")
+#: How many unreadable spots per source the manifest and the card list (all are in the work folder).
+UNREADABLE_LISTED = 50
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ class BuildOptions:
     num_perm: int = 128
     instructions: Path | None = None  # upstream RewriteDefinitions.json, attached to the release
     quiet: bool = False
+    #: Release even when parts of the raw files could not be read (the manifest and card list them).
+    allow_incomplete: bool = False
 
     @property
     def work_dir(self) -> Path:
@@ -90,6 +97,7 @@ class BuildOptions:
             "dedup_threshold": self.dedup_threshold,
             "num_perm": self.num_perm,
             "upstream_instructions": sha256_file(self.instructions) if self.instructions else None,
+            "allow_incomplete": self.allow_incomplete,
         }
 
 
@@ -167,7 +175,7 @@ class _ParquetOut:
         self._writer.close()
 
 
-def _ledger_line(handle: Any, **entry: Any) -> None:
+def _json_line(handle: Any, **entry: Any) -> None:
     handle.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
 
 
@@ -182,7 +190,12 @@ def _convert_key(source: Source, raw: Path) -> tuple[str, dict[str, str]]:
 
 
 def convert_stage(source_id: str, raw: Path, work: Path) -> dict[str, Any]:
-    """Convert one source into ``work/convert/<source>/`` (skipped when already done)."""
+    """Convert one source into ``work/convert/<source>/`` (skipped when already done).
+
+    Writes ``records.parquet`` (one record per id: see :mod:`medsins.stages.identity`),
+    ``ledger.jsonl`` (rejected items, repeats and conflicts) and ``unreadable.jsonl``
+    (spots of the raw files that could not be read).
+    """
     source = catalog().get(source_id)
     folder = work / "convert" / source_id
     key, files = _convert_key(source, raw)
@@ -190,24 +203,103 @@ def convert_stage(source_id: str, raw: Path, work: Path) -> dict[str, Any]:
     if done and done.get("key") == key:
         return done
     _fresh(folder)
-    out = _ParquetOut(folder / "records.parquet")
+    scratch = _ParquetOut(folder / "converted.parquet", SCRATCH_COMPRESSION)
+    identity = IdentityIndex()
     pending: list[Record] = []
     rejected = 0
-    with (folder / "rejected.jsonl").open("w", encoding="utf-8") as bad:
+    unreadable: Counter[str] = Counter()
+    seen_origins: Counter[str] = Counter()
+    with (folder / "ledger.jsonl").open("w", encoding="utf-8") as ledger, \
+            (folder / "unreadable.jsonl").open("w", encoding="utf-8") as unread:
         for item in convert_source(source, raw, catalog().registry):
             if isinstance(item, Record):
+                identity.add(item.id, item.input, item.output)
                 pending.append(item)
                 if len(pending) >= BATCH:
-                    out.write_table(_records_table(pending))
+                    scratch.write_table(_records_table(pending))
                     pending = []
+            elif item.unreadable:
+                unreadable[item.origin.split(", ", 1)[0]] += 1
+                unread.write(json.dumps({"origin": item.origin, "reason": item.reason}, ensure_ascii=False) + "\n")
             else:
                 rejected += 1
-                _ledger_line(bad, **item.to_dict())
-        out.write_table(_records_table(pending))
-    out.close()
-    payload = {"key": key, "records": out.count, "rejected": rejected, "raw_files": files}
+                seen_origins[item.origin] += 1
+                write_ledger_line(ledger, id=_rejected_id(source_id, item.origin, seen_origins[item.origin]),
+                                  source=source_id, task_id=item.task_id, fate="invalid", origin=item.origin,
+                                  reason=item.reason)
+        scratch.write_table(_records_table(pending))
+        scratch.close()
+        repeats, collisions = _resolve_repeats(identity, folder, ledger, source_id)
+    # "records": in records.parquet, after the identity check removed repeats and conflicts.
+    payload = {"key": key, "records": scratch.count - sum(repeats.values()), "rejected": rejected, "raw_files": files,
+               "duplicate": repeats[DUPLICATE], "conflict": repeats[CONFLICT], "id_collisions": collisions,
+               "unreadable": dict(sorted(unreadable.items()))}
     _mark_done(folder, payload)
     return payload
+
+
+def _rejected_id(source_id: str, origin: str, occurrence: int) -> str:
+    """The ledger id of a raw item that never became a record (stable: its source and origin)."""
+    key = f"{source_id}\x1f{origin}\x1f{occurrence}".encode()
+    return f"invalid-{hashlib.blake2b(key, digest_size=8).hexdigest()}"
+
+
+def _resolve_repeats(
+    identity: IdentityIndex, folder: Path, ledger: Any, source_id: str
+) -> tuple[Counter[str], list[str]]:
+    """Make ids unique: ``converted.parquet`` → ``records.parquet`` without repeats and conflicts.
+
+    Returns the numbers of records dropped as repeats and as conflicts, and the
+    origins of kept records whose raw id was shared with a different item
+    (converter defects ``check-source`` reports).
+    """
+    converted, target = folder / "converted.parquet", folder / "records.parquet"
+    groups = identity.groups()
+    if not groups:
+        os.replace(converted, target)
+        return Counter(), []
+    firsts = {int(g[0]) for g in groups}
+    members = np.sort(np.concatenate(groups))
+    seen: dict[int, dict[str, Any]] = {}  # row -> id, task_id, split, origin of every group member
+    row = 0
+    for batch in open_records(converted).iter_batches(batch_size=BATCH, columns=["id", "task_id", "split", "origin"]):
+        lo, hi = np.searchsorted(members, [row, row + batch.num_rows])
+        if hi > lo:
+            picked = batch.take(pa.array(members[lo:hi] - row)).to_pylist()
+            seen.update(zip(members[lo:hi].tolist(), picked, strict=True))
+        row += batch.num_rows
+    resolutions, collisions = identity.resolve({r: seen[r]["id"] for r in firsts})
+    dropped: Counter[str] = Counter()
+    for r, res in sorted(resolutions.items()):
+        if res.fate == "kept":
+            continue
+        dropped[res.fate] += 1
+        other = seen[res.other]  # type: ignore[index]
+        other_id = resolutions[res.other].id  # type: ignore[index]
+        if res.fate == DUPLICATE:
+            reason = f"repeat of {other_id} ({other['origin']}): same input and output"
+        else:
+            reason = f"same raw id and input as {other_id} ({other['origin']}) but a different output"
+        write_ledger_line(ledger, id=res.id, source=source_id, task_id=seen[r]["task_id"], split=seen[r]["split"],
+                          fate=res.fate, kept_id=other_id, origin=seen[r]["origin"], reason=reason)
+    out = _ParquetOut(target)
+    row = 0
+    for batch in open_records(converted).iter_batches(batch_size=BATCH):
+        table = pa.Table.from_batches([batch], schema=RECORD_SCHEMA)
+        lo, hi = np.searchsorted(members, [row, row + table.num_rows])
+        if hi > lo:
+            keep = np.ones(table.num_rows, dtype=bool)
+            ids = table.column("id").to_pylist()
+            for r in members[lo:hi].tolist():
+                res = resolutions[r]
+                keep[r - row] = res.fate == "kept"
+                ids[r - row] = res.id
+            table = table.set_column(0, RECORD_SCHEMA.field("id"), pa.array(ids, pa.string())).filter(pa.array(keep))
+        out.write_table(table)
+        row += batch.num_rows
+    out.close()
+    converted.unlink()
+    return dropped, [f"{seen[r]['origin']} (raw id of {seen[first]['origin']})" for r, first in collisions]
 
 
 def _records_table(records: list[Record]) -> pa.Table:
@@ -304,12 +396,12 @@ def filter_stage(source_id: str, work: Path, profile: Profile, language: bool) -
             if fates:
                 # Ledger lines for the dropped records only: license drops, then language, in record order.
                 rows = sorted(fates, key=lambda i: (fates[i][0] != "license", i))
-                dropped = table.select(["id", "task_id", "split"]).take(pa.array(rows)).to_pydict()
+                dropped = table.select(["id", "task_id", "split", "origin"]).take(pa.array(rows)).to_pydict()
                 for k, i in enumerate(rows):
                     fate, detail = fates[i]
                     counts[fate] += 1
-                    _ledger_line(ledger, id=dropped["id"][k], source=source_id, task_id=dropped["task_id"][k],
-                                 split=dropped["split"][k], fate=fate, detail=detail)
+                    write_ledger_line(ledger, id=dropped["id"][k], source=source_id, task_id=dropped["task_id"][k],
+                                      split=dropped["split"][k], fate=fate, origin=dropped["origin"][k], reason=detail)
             out.write_table(table if keep.all() else table.filter(pa.array(keep, type=pa.bool_())))
     out.close()
     payload = {"key": key, "kept": out.count, **counts}
@@ -437,7 +529,7 @@ def dedup_stage(source_ids: list[str], work: Path, options: BuildOptions) -> Dro
     with drops_path.open("w", encoding="utf-8") as handle:
         for dropped in sorted(drops, key=row_of.__getitem__):
             kept_id, kind = drops[dropped]
-            _ledger_line(handle, row=row_of[dropped], id=dropped, kept=kept_id, kind=kind)
+            _json_line(handle, row=row_of[dropped], id=dropped, kept=kept_id, kind=kind)
     _mark_done(folder, {"key": key, "dropped": len(drops)})
     return _read_drops(drops_path)
 
@@ -500,18 +592,30 @@ def assemble_stage(
             if hi > lo:
                 local = drops.rows[lo:hi] - row
                 keep[local] = False
-                cols = table.select(["id", "task_id", "split"]).take(pa.array(local)).to_pydict()
+                cols = table.select(["id", "task_id", "split", "origin"]).take(pa.array(local)).to_pydict()
                 for k, i in enumerate(range(lo, hi)):
                     if cols["id"][k] != drops.ids[i]:
-                        raise MedsinsError(f"internal: dedup decision for {drops.ids[i]} does not match row {row}")
+                        raise MedsinsError(
+                            f"work folder {work} is inconsistent: the dedup decision for {drops.ids[i]} does not "
+                            f"match record {cols['id'][k]} ({cols['origin'][k]}); rerun the build with a fresh --work"
+                        )
                     kind = drops.kinds[i]
                     counts[(source_id, kind)] += 1
-                    verb = "duplicate-of" if kind == "duplicate" else "contaminates"
-                    _ledger_line(ledger, id=cols["id"][k], source=source_id, task_id=cols["task_id"][k],
-                                 split=cols["split"][k], fate=kind, detail=f"{verb} {drops.kept[i]}")
+                    verb = "near-duplicate of" if kind == "duplicate" else "its input occurs in test record"
+                    ledger.add(ledger_entry(id=cols["id"][k], source=source_id, task_id=cols["task_id"][k],
+                                            split=cols["split"][k], fate=kind, kept_id=drops.kept[i],
+                                            origin=cols["origin"][k], reason=f"{verb} {drops.kept[i]}"))
             counts[(source_id, "kept")] += int(keep.sum())
             row += size
             kept = table.filter(pa.array(keep, type=pa.bool_())) if hi > lo else table
+            if kept.num_rows:
+                n = kept.num_rows
+                ledger.add_table(pa.table({
+                    "id": kept.column("id"), "source": pa.repeat(pa.scalar(source_id), n),
+                    "task_id": kept.column("task_id"), "split": kept.column("split"),
+                    "fate": pa.repeat(pa.scalar("kept"), n), "kept_id": pa.nulls(n, pa.string()),
+                    "origin": kept.column("origin"), "reason": pa.nulls(n, pa.string()),
+                }))
             for task_id in sorted(pc.unique(kept.column("task_id")).to_pylist()):
                 part = kept.filter(pc.equal(kept.column("task_id"), task_id))
                 if task_id not in writers:
@@ -652,20 +756,21 @@ def build(options: BuildOptions) -> BuildResult:
         with clock("dedup"):
             drops = dedup_stage(ids, work, options)
         step()
-        ledger_path = work / "ledger.jsonl"
-        with ledger_path.open("w", encoding="utf-8") as ledger:
-            for name in ids:
-                for line in (work / "convert" / name / "rejected.jsonl").open(encoding="utf-8"):
-                    entry = json.loads(line)
-                    _ledger_line(ledger, id=None, source=name, task_id=entry.get("task_id"), split=None,
-                                 fate="invalid", detail=f"{entry['origin']}: {entry['reason']}")
-                for line in (work / "filter" / name / "ledger.jsonl").open(encoding="utf-8"):
-                    ledger.write(line)
-            step = stage("assemble", 1)
-            with clock("assemble"):
-                kept_path, fate_counts = assemble_stage(ids, work, drops, ledger)
-            step()
+        ledger_path = work / LEDGER_NAME
+        ledger = LedgerWriter(work / (LEDGER_NAME + ".tmp"))
+        for name in ids:
+            ledger.extend(read_lines(work / "convert" / name / "ledger.jsonl"))
+            ledger.extend(read_lines(work / "filter" / name / "ledger.jsonl"))
+        step = stage("assemble", 1)
+        with clock("assemble"):
+            kept_path, fate_counts = assemble_stage(ids, work, drops, ledger)
+        step()
+        ledger.close()
+        os.replace(ledger.path, ledger_path)
         counts = _count(ids, convert_done, filter_done, fate_counts)
+        unreadable = _unreadable_spots(ids, work)
+        if unreadable and not options.allow_incomplete:
+            raise IncompleteInputError(unreadable, counts, work)
         manifest = ReleaseManifest(
             medsins_version=__version__,
             profile=options.profile.value,
@@ -682,6 +787,7 @@ def build(options: BuildOptions) -> BuildResult:
                 for i, name in enumerate(ids)
             },
             counts={k: FateCounts(**v) for k, v in counts.items()},
+            unreadable=unreadable,
         )
         for name, fates in counts.items():
             if not FateCounts(**fates).balanced():
@@ -702,11 +808,47 @@ def build(options: BuildOptions) -> BuildResult:
             manifest = write_release(
                 kept_path, options.out, registry=found.registry,
                 sources={name: found.get(name).manifest for name in ids}, manifest=manifest,
-                upstream_instructions=upstream,
+                upstream_instructions=upstream, ledger=ledger_path,
             )
         step()
     timings["total"] = time.perf_counter() - clock.start
     return BuildResult(options.out, manifest, ledger_path, counts, timings)
+
+
+class IncompleteInputError(MedsinsError):
+    """Parts of the raw files could not be read; the build stops before the release stage.
+
+    The work folder keeps every stage's output and the ledger, so the build can be
+    rerun with the files fixed, or with ``allow_incomplete`` to release without them.
+    """
+
+    def __init__(self, spots: dict[str, list[str]], counts: dict[str, dict[str, int]], work: Path) -> None:
+        self.spots = spots
+        self.counts = counts
+        parts = [f"{name}: {counts[name]['unreadable']} ({spots[name][0]}"
+                 + (", ..." if counts[name]["unreadable"] > 1 else "") + ")" for name in sorted(spots)]
+        super().__init__(
+            "raw input not completely read, unreadable spots in " + "; ".join(parts)
+            + f". Every spot is listed in {work}/convert/<source>/unreadable.jsonl. Fix the files, or pass "
+            "--allow-incomplete to release without them (the manifest and card then say what is missing)."
+        )
+
+
+def _unreadable_spots(ids: list[str], work: Path) -> dict[str, list[str]]:
+    """Per source, its first :data:`UNREADABLE_LISTED` unreadable spots ('file, where: problem')."""
+    spots: dict[str, list[str]] = {}
+    for name in ids:
+        path = work / "convert" / name / "unreadable.jsonl"
+        listed: list[str] = []
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                entry = json.loads(line)
+                listed.append(f"{entry['origin']}: {entry['reason']}")
+                if len(listed) >= UNREADABLE_LISTED:
+                    break
+        if listed:
+            spots[name] = listed
+    return spots
 
 
 class _Clock:
@@ -756,17 +898,19 @@ def _count(
     for name, conv, filt in zip(ids, convert_done, filter_done, strict=True):
         row = dict.fromkeys(FATES, 0)
         row["invalid"] = conv["rejected"]
+        row["conflict"] = conv.get("conflict", 0)
         row["license"] = filt.get("license", 0)
         row["language"] = filt.get("language", 0)
-        for fate in ("kept", "duplicate", "contaminates"):
-            row[fate] = fate_counts[(name, fate)]
-        row["entered"] = conv["records"] + conv["rejected"]
-        counts[name] = row
-    total = {fate: sum(c[fate] for c in counts.values()) for fate in ("entered", *FATES)}
+        row["kept"] = fate_counts[(name, "kept")]
+        row["contaminates"] = fate_counts[(name, "contaminates")]
+        row["duplicate"] = conv.get("duplicate", 0) + fate_counts[(name, "duplicate")]
+        entered = conv["records"] + conv["rejected"] + conv.get("duplicate", 0) + conv.get("conflict", 0)
+        counts[name] = {"entered": entered, **row, "unreadable": sum(conv.get("unreadable", {}).values())}
+    total = {fate: sum(c[fate] for c in counts.values()) for fate in ("entered", *FATES, "unreadable")}
     counts["total"] = total
     return counts
 
 
 def summary_rows(counts: dict[str, dict[str, int]]) -> list[list[object]]:
     """Rows of the final summary table (one per source, then the total)."""
-    return [[name, c["entered"], *(c[f] for f in FATES)] for name, c in counts.items()]
+    return [[name, c["entered"], *(c[f] for f in FATES), c["unreadable"]] for name, c in counts.items()]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from medsins.errors import InputError
+from medsins.errors import InputError, UnreadableError
 from medsins.plugins import Source
 from medsins.records import Example, Record, record_id
 from medsins.registry import Registry
@@ -22,13 +22,19 @@ from medsins.taxonomy import config_of
 
 @dataclass(frozen=True)
 class Rejection:
-    """A raw item (or a whole file) that could not become a record, and why."""
+    """A raw item that could not become a record, or a spot of a raw file that could not be read.
+
+    ``unreadable`` spots (bad bytes, broken syntax, a truncated end: see
+    :class:`~medsins.errors.UnreadableError`) hold raw items nobody saw; they are
+    counted apart from the items that were read and rejected.
+    """
 
     source: str
     origin: str
     reason: str
     task_id: str | None = None
     raw_id: str | None = None
+    unreadable: bool = False
 
     def to_dict(self) -> dict[str, str | None]:
         """Plain dict, for JSONL ledgers."""
@@ -89,7 +95,8 @@ def convert_source(
     rejected: list[Rejection] = []
 
     def report(error: InputError) -> None:
-        rejected.append(Rejection(source.id, _origin(error, raw), error.problem))
+        unreadable = isinstance(error, UnreadableError)
+        rejected.append(Rejection(source.id, _origin(error, raw), error.problem, unreadable=unreadable))
 
     try:
         for example in source.convert(raw, report):
@@ -99,7 +106,9 @@ def convert_source(
             except InputError as exc:
                 yield Rejection(source.id, example.origin, exc.problem, example.task_id, example.raw_id)
     except InputError as exc:
-        rejected.append(Rejection(source.id, _origin(exc, raw), exc.problem))
+        # The converter could not go on: whatever the source still held was not read.
+        problem = f"{exc.problem}; the rest of the source was not read"
+        rejected.append(Rejection(source.id, _origin(exc, raw), problem, unreadable=True))
     yield from _drain(rejected)
 
 

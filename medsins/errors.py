@@ -34,6 +34,22 @@ class InputError(MedsinsError):
         return f"{head}: {self.problem}"
 
 
+class UnreadableError(InputError):
+    """Part of a raw file could not be read at all: bad bytes, broken syntax, a truncated end.
+
+    Unlike a plain :class:`InputError` (an item that was read but cannot become a
+    record), the raw items in an unreadable spot were never seen, so a build
+    counts these spots apart and is incomplete until they are fixed or accepted.
+    """
+
+    @classmethod
+    def of(cls, error: InputError, suffix: str = "") -> UnreadableError:
+        """``error`` as an unreadable spot (itself when it already is one)."""
+        if isinstance(error, UnreadableError) and not suffix:
+            return error
+        return cls(error.path, error.where, error.problem + suffix)
+
+
 class UnknownNameError(MedsinsError, KeyError):
     """A task, config or source name that does not exist; suggests close matches."""
 

@@ -13,7 +13,8 @@ from medsins.stages.license import Profile
 
 def run(args: argparse.Namespace) -> int:
     """Build a release and print the per-source ledger summary."""
-    from medsins.build import FATES, BuildOptions, build, summary_rows
+    from medsins.build import BuildOptions, build, summary_rows
+    from medsins.ledger import FATES
 
     raw_root = Path(args.raw_root) if args.raw_root else None
     if raw_root is not None and not raw_root.is_dir():
@@ -31,12 +32,13 @@ def run(args: argparse.Namespace) -> int:
         dedup_threshold=args.threshold,
         instructions=Path(args.instructions) if args.instructions else None,
         quiet=args.quiet,
+        allow_incomplete=args.allow_incomplete,
     )
     result = build(options)
     if not args.quiet:
         print_table(
             f"medsins build ({options.profile.value}) -> {result.release}",
-            ["source", "entered", *FATES],
+            ["source", "entered", *FATES, "unreadable"],
             summary_rows(result.counts),
         )
         print(f"ledger: {result.ledger}")
@@ -57,5 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-language-filter", action="store_true", help="skip the language filter")
     p.add_argument("--instructions", metavar="FILE",
                    help="upstream RewriteDefinitions.json: attach its instruction variants to the release")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="release even when parts of the raw files could not be read (listed in manifest and card)")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     p.set_defaults(func=run)

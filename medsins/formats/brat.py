@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medsins.errors import InputError
+from medsins.errors import InputError, UnreadableError
 from medsins.formats.text import OnError, iter_lines, read_text, report
 
 
@@ -50,23 +50,30 @@ class BratDocument:
     entities: list[BratEntity] = field(default_factory=list)
 
 
-def read_brat(txt_path: Path, ann_path: Path | None = None, *, on_error: OnError = None) -> BratDocument:
+def read_brat(txt_path: Path, ann_path: Path | None = None, *, on_error: OnError = None) -> BratDocument | None:
     """Read ``NAME.txt`` and its ``NAME.ann`` (beside it unless ``ann_path`` is given).
 
     A malformed ``T`` line, or one whose offsets do not cover its text, goes to
     ``on_error`` (the entity is skipped); a missing ``.ann`` file raises
     :class:`InputError`. Offsets count characters of the text as decoded (the
-    ``.txt`` file is read without newline translation).
+    ``.txt`` file is read without newline translation). With ``on_error``, a
+    document whose ``.txt`` or ``.ann`` cannot be read or decoded is reported as
+    unreadable and ``None`` is returned: an entity list missing a line would be wrong.
     """
     txt_path = Path(txt_path)
     ann_path = Path(ann_path) if ann_path is not None else txt_path.with_suffix(".ann")
-    text = read_text(txt_path, "utf-8", allow_empty=True)
+    try:
+        text = read_text(txt_path, "utf-8", allow_empty=True)
+        if not ann_path.exists():
+            raise InputError(ann_path, None, f"no annotation file for {txt_path.name}")
+        lines = list(iter_lines(ann_path, "utf-8")) if ann_path.stat().st_size else []
+    except InputError as exc:
+        if on_error is None:
+            raise
+        on_error(UnreadableError.of(exc, "; the document was not read"))
+        return None
     doc = BratDocument(id=txt_path.stem, text=text)
-    if not ann_path.exists():
-        raise InputError(ann_path, None, f"no annotation file for {txt_path.name}")
-    if ann_path.stat().st_size == 0:
-        return doc  # a document without annotations is normal in BRAT corpora
-    for number, line in iter_lines(ann_path):
+    for number, line in lines:
         if not line.startswith("T"):
             continue
         entity = _entity(ann_path, number, line, text, on_error)
@@ -116,4 +123,6 @@ def iter_brat(folder: Path, *, on_error: OnError = None) -> Iterator[tuple[str, 
         if not txt.exists():
             report(on_error, InputError(ann, None, "no .txt document beside this .ann file"))
             continue
-        yield txt.name, read_brat(txt, ann, on_error=on_error)
+        document = read_brat(txt, ann, on_error=on_error)
+        if document is not None:
+            yield txt.name, document

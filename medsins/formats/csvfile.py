@@ -8,10 +8,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from medsins.errors import InputError
-from medsins.formats.text import OnError, read_text, report
+from medsins.errors import InputError, UnreadableError
+from medsins.formats.text import OnError, decode_lenient, file_reader, has_bad_bytes, read_bytes, report
 
 
+@file_reader
 def read_csv(
     path: Path,
     *,
@@ -28,10 +29,11 @@ def read_csv(
     all be present (else the whole file is an error); a row with the wrong
     number of fields goes to ``on_error``. ``quoting=csv.QUOTE_NONE`` reads
     files whose fields hold literal ``"`` characters and are never quoted
-    (many TSV releases).
+    (many TSV releases). A row holding bytes that are not valid text is
+    reported as unreadable and skipped; the rest of the file is still read.
     """
     _allow_large_fields()
-    text = read_text(path, encoding)
+    text = decode_lenient(read_bytes(path), encoding)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
     try:
         header = list(fieldnames) if fieldnames is not None else next(reader)
@@ -41,7 +43,7 @@ def read_csv(
     missing = [c for c in required if c not in header]
     if missing:
         raise InputError(path, "line 1", f"missing column(s) {', '.join(missing)}; found {', '.join(header)}")
-    for _, row in _rows(reader, path, on_error):
+    for _, row in _rows(reader, path, on_error, encoding):
         where = f"line {reader.line_num}"  # the line the row ends on (ids built from it stay stable)
         if len(row) != len(header):
             report(on_error, InputError(path, where, f"expected {len(header)} fields, found {len(row)}"))
@@ -59,11 +61,13 @@ def _allow_large_fields() -> None:
     csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
 
 
-def _rows(reader: Any, path: Path, on_error: OnError) -> Iterator[tuple[int, list[str]]]:
+def _rows(reader: Any, path: Path, on_error: OnError, encoding: str) -> Iterator[tuple[int, list[str]]]:
     """``(first line, row)`` for the non-blank rows; a malformed row goes to ``on_error`` and reading goes on.
 
     The csv reader resets itself after an error, so one bad row (an over-long field, a
-    NUL byte) costs only that row; without ``on_error`` the first one raises.
+    NUL byte) costs only that row; without ``on_error`` the first one raises. The text
+    was decoded with :func:`~medsins.formats.text.decode_lenient`: a row holding an
+    undecodable byte is unreadable.
     """
     while True:
         start = reader.line_num + 1
@@ -72,12 +76,17 @@ def _rows(reader: Any, path: Path, on_error: OnError) -> Iterator[tuple[int, lis
         except StopIteration:
             return
         except csv.Error as exc:
-            report(on_error, InputError(path, f"line {reader.line_num}", f"malformed CSV: {exc}"))
+            report(on_error, UnreadableError(path, f"line {reader.line_num}", f"malformed CSV: {exc}"))
+            continue
+        if any(has_bad_bytes(cell) for cell in row):
+            name = "UTF-8" if encoding.startswith("utf-8") else encoding
+            report(on_error, UnreadableError(path, f"line {start}", f"not valid {name} text"))
             continue
         if any(cell.strip() for cell in row):
             yield start, row
 
 
+@file_reader
 def stream_csv(
     path: Path,
     *,
@@ -116,7 +125,7 @@ def stream_csv(
     except (OSError, zipfile.BadZipFile) as exc:
         raise InputError(path, None, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     with raw:
-        text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
         reader = csv.reader(text, delimiter=delimiter)
         try:
             try:
@@ -128,7 +137,7 @@ def stream_csv(
                 raise InputError(
                     path, "line 1", f"missing column(s) {', '.join(missing)}; found {', '.join(header)}"
                 )
-            for start, row in _rows(reader, path, on_error):
+            for start, row in _rows(reader, path, on_error, encoding):
                 where = f"line {start}"
                 if len(row) != len(header):
                     report(on_error, InputError(path, where, f"expected {len(header)} fields, found {len(row)}"))
@@ -136,8 +145,7 @@ def stream_csv(
                 yield where, dict(zip(header, row, strict=True))
         except csv.Error as exc:  # the header row
             raise InputError(path, f"line {reader.line_num}", f"malformed CSV: {exc}") from None
-        except UnicodeDecodeError as exc:
-            # The decoder works ahead of the parser: the bad byte is at or after this line.
-            raise InputError(path, f"after line {reader.line_num}", f"not valid UTF-8 text ({exc.reason})") from None
+        except UnicodeDecodeError as exc:  # an encoding without surrogateescape support
+            raise UnreadableError(path, f"after line {reader.line_num}", f"not valid text ({exc.reason})") from None
         except (OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise InputError(path, f"after line {reader.line_num}", f"truncated or corrupt file: {exc}") from None
+            raise UnreadableError(path, f"after line {reader.line_num}", f"truncated or corrupt file: {exc}") from None

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from medsins.errors import InputError
-from medsins.formats.text import OnError, iter_lines, report
+from medsins.errors import InputError, UnreadableError
+from medsins.formats.text import OnError, file_reader, iter_lines, report
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Sentence:
         return " ".join(self.tokens)
 
 
+@file_reader
 def read_iob(
     path: Path,
     *,
@@ -38,12 +39,20 @@ def read_iob(
     sentence goes to ``on_error`` and is skipped). Lines starting with one of
     ``markers`` (document markers such as CoNLL's ``-DOCSTART-`` or JNLPBA's
     ``###MEDLINE:``) are not tokens and end the current sentence.
-    ``delimiter=None`` splits on any whitespace.
+    ``delimiter=None`` splits on any whitespace. A line that cannot be decoded
+    makes its sentence unreadable (reported with the line); reading goes on.
     """
     tokens: list[str] = []
     tags: list[str] = []
     start = 0
     bad: InputError | None = None
+
+    def unreadable_line(error: InputError) -> None:
+        nonlocal bad, start
+        if bad is None:
+            if not tokens:
+                start = int(error.where.split()[-1]) if error.where else start
+            bad = UnreadableError.of(error)
 
     def flush() -> Iterator[tuple[str, Sentence]]:
         if bad is not None:
@@ -51,7 +60,7 @@ def read_iob(
         elif tokens:
             yield f"line {start}", Sentence(tuple(tokens), tuple(tags))
 
-    for number, line in iter_lines(path):
+    for number, line in iter_lines(path, on_error=unreadable_line):
         if not line.strip():
             yield from flush()
             tokens, tags, bad = [], [], None

@@ -8,15 +8,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from medsins.errors import InputError
-from medsins.formats.text import OnError, iter_lines, read_text, report
+from medsins.errors import InputError, UnreadableError
+from medsins.formats.text import OnError, file_reader, iter_lines, read_text, report, whole_file
 
 #: The problem reported for JSON nested deeper than the parser's recursion limit.
 TOO_DEEP = "JSON nested too deeply to parse (more than ~1000 levels of arrays/objects)"
 
 
+@whole_file
 def read_json(path: Path) -> Any:
-    """Parse a whole JSON file; syntax errors name the line and column."""
+    """Parse a whole JSON file; syntax errors name the line and column.
+
+    With ``on_error=``, an unreadable file is reported and ``None`` returned.
+    """
     text = read_text(path)
     try:
         return json.loads(text)
@@ -25,24 +29,28 @@ def read_json(path: Path) -> Any:
         # inside a string is a different error, "Invalid control character").
         at_end = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
         problem = "truncated JSON (unexpected end of file)" if at_end else exc.msg
-        raise InputError(path, f"line {exc.lineno}, column {exc.colno}", problem) from None
+        raise UnreadableError(path, f"line {exc.lineno}, column {exc.colno}", problem) from None
     except RecursionError:  # json recurses per nesting level: "[[[[…" must not crash the reader
-        raise InputError(path, None, TOO_DEEP) from None
+        raise UnreadableError(path, None, TOO_DEEP) from None
 
 
+@file_reader
 def read_jsonl(path: Path, *, on_error: OnError = None) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield ``("line N", object)`` for each non-blank line of a JSON Lines file."""
-    for number, line in iter_lines(path):
+    """Yield ``("line N", object)`` for each non-blank line of a JSON Lines file.
+
+    A line that is not valid text or not JSON is reported (unreadable) and skipped.
+    """
+    for number, line in iter_lines(path, on_error=on_error):
         if not line.strip():
             continue
         where = f"line {number}"
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            report(on_error, InputError(path, where, f"not a JSON object: {exc.msg} (column {exc.colno})"))
+            report(on_error, UnreadableError(path, where, f"not a JSON object: {exc.msg} (column {exc.colno})"))
             continue
         except RecursionError:
-            report(on_error, InputError(path, where, TOO_DEEP))
+            report(on_error, UnreadableError(path, where, TOO_DEEP))
             continue
         if not isinstance(value, dict):
             report(on_error, InputError(path, where, f"expected a JSON object, got {type(value).__name__}"))
@@ -50,11 +58,14 @@ def read_jsonl(path: Path, *, on_error: OnError = None) -> Iterator[tuple[str, d
         yield where, value
 
 
-def iter_json_array(path: Path, prefix: str = "item") -> Iterator[tuple[str, Any]]:
+@file_reader
+def iter_json_array(path: Path, prefix: str = "item", *, on_error: OnError = None) -> Iterator[tuple[str, Any]]:
     """Stream the items of a (possibly huge) JSON array without loading it whole.
 
     ``prefix`` is an ijson path: ``"item"`` for a top-level array,
-    ``"Instances.item"`` for the array under a top-level key.
+    ``"Instances.item"`` for the array under a top-level key. A truncated or
+    malformed file ends after the last complete item; with ``on_error`` that is
+    reported (how far the reader got) instead of raised.
     """
     import ijson
 
@@ -72,9 +83,9 @@ def iter_json_array(path: Path, prefix: str = "item") -> Iterator[tuple[str, Any
             for index, item in enumerate(ijson.items(handle, prefix, use_float=True), start=1):
                 yield f"record {index}", item
         except ijson.JSONError as exc:
-            raise InputError(path, f"after record {index}", f"truncated or malformed JSON: {exc}") from None
+            raise UnreadableError(path, f"after record {index}", f"truncated or malformed JSON: {exc}") from None
         except UnicodeDecodeError as exc:
-            raise InputError(path, f"after record {index}", f"not valid UTF-8 text ({exc.reason})") from None
+            raise UnreadableError(path, f"after record {index}", f"not valid UTF-8 text ({exc.reason})") from None
 
 
 @dataclass(frozen=True)
@@ -143,11 +154,11 @@ def read_json_header(path: Path, skip: Collection[str] = ("Instances",)) -> dict
         except ijson.JSONError as exc:
             reason = str(exc).splitlines()[0].strip() if str(exc).strip() else type(exc).__name__
             what = "not valid UTF-8 text" if "utf8" in reason.lower() else "truncated or malformed JSON"
-            raise InputError(path, f"in key {key!r}", f"{what}: {reason}") from None
+            raise UnreadableError(path, f"in key {key!r}", f"{what}: {reason}") from None
         except StopIteration:
-            raise InputError(path, f"in key {key!r}", "truncated JSON (unexpected end of file)") from None
+            raise UnreadableError(path, f"in key {key!r}", "truncated JSON (unexpected end of file)") from None
         except UnicodeDecodeError as exc:
-            raise InputError(path, f"in key {key!r}", f"not valid UTF-8 text ({exc.reason})") from None
+            raise UnreadableError(path, f"in key {key!r}", f"not valid UTF-8 text ({exc.reason})") from None
     return header
 
 

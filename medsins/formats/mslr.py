@@ -16,7 +16,7 @@ from pathlib import Path
 
 from medsins.errors import InputError
 from medsins.formats.csvfile import stream_csv
-from medsins.formats.text import OnError, report
+from medsins.formats.text import OnError, file_reader, report
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Review:
     background: str = ""
 
 
+@file_reader
 def read_reviews(
     inputs: Path, targets: Path, reviews_info: Path | None = None, *, on_error: OnError = None
 ) -> Iterator[tuple[Path, str, Review]]:

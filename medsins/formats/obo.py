@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medsins.errors import InputError
-from medsins.formats.text import OnError, iter_lines, report
+from medsins.errors import InputError, UnreadableError
+from medsins.formats.text import OnError, file_reader, iter_lines, report
 
 _STANZA = re.compile(r"^\[(\w+)\]\s*$")
 _ESCAPES = {"n": "\n", "t": "\t", "W": " "}
@@ -105,6 +105,7 @@ def quoted(value: str) -> tuple[str, str]:
     raise ValueError(f"unterminated quoted string {value[:40]!r}")
 
 
+@file_reader
 def read_obo(path: Path, *, on_error: OnError = None) -> Iterator[tuple[str, Stanza]]:
     """Yield ``("line N", stanza)`` for each stanza after the header, streaming the file.
 
@@ -116,6 +117,13 @@ def read_obo(path: Path, *, on_error: OnError = None) -> Iterator[tuple[str, Sta
     start = 0
     bad: InputError | None = None
 
+    def unreadable_line(error: InputError) -> None:
+        nonlocal bad
+        if stanza is None:
+            report(on_error, error)
+        elif bad is None:  # the stanza lost a line
+            bad = UnreadableError.of(error)
+
     def flush() -> Iterator[tuple[str, Stanza]]:
         if stanza is None:
             return
@@ -124,7 +132,7 @@ def read_obo(path: Path, *, on_error: OnError = None) -> Iterator[tuple[str, Sta
         else:
             yield f"line {start}", stanza
 
-    for number, line in iter_lines(path):
+    for number, line in iter_lines(path, on_error=unreadable_line):
         text = line.strip()
         if not text or text.startswith("!"):
             continue

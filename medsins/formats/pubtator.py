@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medsins.errors import InputError
-from medsins.formats.text import OnError, iter_lines, report
+from medsins.errors import InputError, UnreadableError
+from medsins.formats.text import OnError, file_reader, iter_lines, report
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,14 @@ class Document:
         return f"{self.title} {self.abstract}" if self.abstract else self.title
 
 
+@file_reader
 def read_pubtator(path: Path, *, on_error: OnError = None) -> Iterator[tuple[str, Document]]:
     """Yield ``("line N", document)``; a document with a bad line goes to ``on_error``.
 
     Mention offsets are checked against the text, so a corrupted file is
-    caught here rather than producing wrong entities.
+    caught here rather than producing wrong entities. A line that cannot be
+    decoded makes its whole document unreadable (reported once, with the
+    line); reading goes on with the next document.
     """
     doc: Document | None = None
     start = 0
@@ -56,7 +59,14 @@ def read_pubtator(path: Path, *, on_error: OnError = None) -> Iterator[tuple[str
         else:
             yield f"line {start}", doc
 
-    for number, line in iter_lines(path):
+    def unreadable_line(error: InputError) -> None:
+        nonlocal bad
+        if doc is None:
+            report(on_error, error)
+        elif bad is None:  # the document lost a line: none of it can be trusted
+            bad = UnreadableError(error.path, error.where, f"{error.problem} in document {doc.pmid}")
+
+    for number, line in iter_lines(path, on_error=unreadable_line):
         if not line.strip():
             yield from flush()
             doc, bad = None, None
@@ -83,13 +93,14 @@ def read_pubtator(path: Path, *, on_error: OnError = None) -> Iterator[tuple[str
             bad = InputError(path, where, f"PMID {parts[0]} inside document {doc.pmid}")
         elif len(parts) >= 5 and parts[1].isdigit() and parts[2].isdigit():
             begin, end = int(parts[1]), int(parts[2])
-            if doc.text[begin:end] != parts[3]:
-                found = doc.text[begin:end]
+            found = doc.text[begin:end]
+            # Some releases pad a mention's text with spaces the offsets leave out (NCBI-disease).
+            if found != parts[3] and found != parts[3].strip():
                 problem = f"mention {parts[3]!r} does not match text at {begin}-{end} ({found!r})"
                 bad = InputError(path, where, problem)
             else:
                 identifiers = parts[5] if len(parts) > 5 else ""
-                doc.mentions.append(Mention(begin, end, parts[3], parts[4], identifiers))
+                doc.mentions.append(Mention(begin, end, found, parts[4], identifiers))
         elif len(parts) >= 3 and not parts[1].isdigit():
             doc.relations.append(tuple(parts[1:]))
         else:

@@ -16,7 +16,7 @@ from typing import Any
 
 from medsins.errors import InputError
 from medsins.formats.jsonfile import read_json
-from medsins.formats.text import OnError, report
+from medsins.formats.text import OnError, file_reader, report
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class SquadQuestion:
         return list(seen)
 
 
+@file_reader
 def read_squad(path: Path, *, on_error: OnError = None) -> Iterator[tuple[str, SquadQuestion]]:
     """Yield ``("article A, paragraph P, question Q (id X)", question)`` for every question.
 

@@ -1,14 +1,30 @@
-"""Text decoding with errors that name the file and line."""
+"""Text decoding with errors that name the file and line, and the readers' error policy.
+
+Every reader takes ``on_error``. Without it, the first problem raises. With it
+(what converters pass), nothing raises: a bad item is reported and skipped, an
+unreadable line or block is reported as an :class:`~medsins.errors.UnreadableError`
+and reading goes on with the next one, and a problem that stops the file (a
+truncated JSON document, a missing column) is reported with how far the reader
+got, so the source's other files are still read.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
-from medsins.errors import InputError
+from medsins.errors import InputError, UnreadableError
 
 #: Receives a problem with one item; the reader skips the item and goes on.
 OnError = Callable[[InputError], None] | None
+
+#: What :func:`file_reader` adds to the problem of an error that ended a file.
+REST_UNREAD = "; the rest of the file was not read"
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 def decode(path: Path, data: bytes, encoding: str = "utf-8-sig") -> str:
@@ -17,47 +33,69 @@ def decode(path: Path, data: bytes, encoding: str = "utf-8-sig") -> str:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(
+        raise UnreadableError(
             path, f"line {line}", f"not valid {encoding.replace('-sig', '')} text ({exc.reason} at byte {exc.start})"
         ) from None
 
 
-def read_text(path: Path, encoding: str = "utf-8-sig", *, allow_empty: bool = False) -> str:
-    """The whole file as text; empty files are an error unless ``allow_empty``."""
+def decode_lenient(data: bytes, encoding: str = "utf-8-sig") -> str:
+    """Decode ``data`` keeping undecodable bytes as lone surrogates (see :func:`has_bad_bytes`).
+
+    Lets a reader of a format whose items span lines (CSV with quoted newlines)
+    parse the whole file and drop only the items that hold a bad byte.
+    """
+    if encoding == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data.decode("utf-8" if encoding == "utf-8-sig" else encoding, errors="surrogateescape")
+
+
+def has_bad_bytes(text: str) -> bool:
+    """True when ``text`` holds a byte :func:`decode_lenient` could not decode."""
+    return any("\udc80" <= ch <= "\udcff" for ch in text) if not text.isascii() else False
+
+
+def read_bytes(path: Path, *, allow_empty: bool = False) -> bytes:
+    """The whole file; unreadable or (unless ``allow_empty``) empty files are an error."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(path, None, f"cannot read: {exc.strerror}") from None
+        raise UnreadableError(path, None, f"cannot read: {exc.strerror}") from None
     if not data.strip() and not allow_empty:
         raise InputError(path, None, "file is empty")
-    return decode(path, data, encoding)
+    return data
 
 
-def iter_lines(path: Path, encoding: str = "utf-8-sig") -> Iterator[tuple[int, str]]:
+def iter_lines(path: Path, encoding: str = "utf-8-sig", *, on_error: OnError = None) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, line)`` without the newline, streaming the file.
 
-    Decoding is strict per line, so an error names the exact line.
+    Decoding is strict per line: a line that is not valid text is reported to
+    ``on_error`` (and skipped) or raised, naming the exact line.
     """
     path = Path(path)
     try:
         handle = path.open("rb")
     except OSError as exc:
-        raise InputError(path, None, f"cannot read: {exc.strerror}") from None
+        report(on_error, UnreadableError(path, None, f"cannot read: {exc.strerror}"))
+        return
     empty = True
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
     with handle:
         for number, raw in enumerate(handle, start=1):
             if number == 1 and encoding == "utf-8-sig" and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             try:
-                line = raw.decode("utf-8" if encoding == "utf-8-sig" else encoding)
+                line = raw.decode(codec)
             except UnicodeDecodeError as exc:
-                raise InputError(path, f"line {number}", f"not valid UTF-8 text ({exc.reason})") from None
+                empty = False
+                name = "UTF-8" if codec == "utf-8" else codec
+                report(on_error, UnreadableError(path, f"line {number}", f"not valid {name} text ({exc.reason})"))
+                continue
             if line.strip():
                 empty = False
             yield number, line.rstrip("\r\n")
     if empty:
-        raise InputError(path, None, "file is empty")
+        report(on_error, InputError(path, None, "file is empty"))
 
 
 def report(on_error: OnError, error: InputError) -> None:
@@ -65,3 +103,54 @@ def report(on_error: OnError, error: InputError) -> None:
     if on_error is None:
         raise error
     on_error(error)
+
+
+def file_reader(reader: Callable[_P, Iterator[_T]]) -> Callable[_P, Iterator[_T]]:
+    """Apply the error policy to a generator reader that takes ``on_error``.
+
+    With ``on_error``, an :class:`InputError` that ends the file is reported as
+    unreadable (with :data:`REST_UNREAD`) instead of propagating into the
+    converter, whose other files are then still read.
+    """
+
+    @functools.wraps(reader)
+    def guarded(*args: Any, **kwargs: Any) -> Iterator[_T]:
+        on_error = kwargs.get("on_error")
+        try:
+            yield from reader(*args, **kwargs)
+        except InputError as exc:
+            if on_error is None:
+                raise
+            on_error(UnreadableError.of(exc, REST_UNREAD))
+
+    return guarded  # type: ignore[return-value]
+
+
+def whole_file(reader: Callable[_P, _T]) -> Callable[_P, _T | None]:
+    """Apply the error policy to a reader that returns a whole file's content.
+
+    With ``on_error``, a file that cannot be read is reported as unreadable and
+    the reader returns ``None`` (the converter skips the file).
+    """
+
+    @functools.wraps(reader)
+    def guarded(*args: Any, **kwargs: Any) -> _T | None:
+        on_error = kwargs.pop("on_error", None)
+        try:
+            return reader(*args, **kwargs)
+        except InputError as exc:
+            if on_error is None:
+                raise
+            on_error(UnreadableError.of(exc, "; the file was not read"))
+            return None
+
+    return guarded
+
+
+@whole_file
+def read_text(path: Path, encoding: str = "utf-8-sig", *, allow_empty: bool = False) -> str:
+    """The whole file as text; empty files are an error unless ``allow_empty``.
+
+    With ``on_error=``, an unreadable file is reported and ``None`` returned.
+    """
+    return decode(path, read_bytes(path, allow_empty=allow_empty), encoding)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from medsins.formats.text import OnError, file_reader
 from medsins.formats.xml import iter_xml
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -38,14 +39,15 @@ def language_key(code: str) -> str:
     return code.replace("_", "-").split("-")[0].strip().lower()
 
 
-def read_tmx(path: Path) -> Iterator[tuple[str, TranslationUnit]]:
+@file_reader
+def read_tmx(path: Path, *, on_error: OnError = None) -> Iterator[tuple[str, TranslationUnit]]:
     """Yield ``("tu N", unit)`` for each translation unit, in file order.
 
     Malformed XML raises :class:`~medsins.errors.InputError` with the parser's
     line and column. A ``<tuv>`` without a language or ``<seg>`` is ignored; a
     language seen twice in a unit keeps its first segment.
     """
-    for number, (_, element) in enumerate(iter_xml(path, "tu"), start=1):
+    for number, (_, element) in enumerate(iter_xml(path, "tu", on_error=on_error), start=1):
         segments: dict[str, str] = {}
         for tuv in element.iter("tuv"):
             code = tuv.get(_XML_LANG) or tuv.get("lang") or ""

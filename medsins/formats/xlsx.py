@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from medsins.errors import InputError
+from medsins.formats.text import OnError, file_reader
 
 
 def _open(path: Path) -> Any:
@@ -41,12 +42,14 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+@file_reader
 def read_xlsx(
     path: Path,
     *,
     sheet: str | None = None,
     required: Sequence[str] = (),
     rename: Callable[[str], str] | None = None,
+    on_error: OnError = None,
 ) -> Iterator[tuple[str, dict[str, str]]]:
     """Yield ``("sheet S, row N", row)`` for each non-empty row under the header row.
 
@@ -83,7 +86,10 @@ def read_xlsx(
         book.close()
 
 
-def read_xlsx_rows(path: Path, *, sheet: str | None = None) -> Iterator[tuple[str, list[str]]]:
+@file_reader
+def read_xlsx_rows(
+    path: Path, *, sheet: str | None = None, on_error: OnError = None
+) -> Iterator[tuple[str, list[str]]]:
     """Yield ``("sheet S, row N", cells)`` for each non-empty row, with no header row.
 
     For key/value sheets (a field name in the first column, its values in the

@@ -7,15 +7,18 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
-from medsins.errors import InputError
+from medsins.errors import InputError, UnreadableError
+from medsins.formats.text import OnError, file_reader
 
 
-def iter_xml(path: Path, tag: str) -> Iterator[tuple[str, ET.Element]]:
+@file_reader
+def iter_xml(path: Path, tag: str, *, on_error: OnError = None) -> Iterator[tuple[str, ET.Element]]:
     """Yield ``("element N (line L)", element)`` for each complete ``tag`` element.
 
     Elements are cleared after use, so large files stream in flat memory.
     A ``.gz`` file is decompressed on the fly (PubMed ships its baseline so).
-    Malformed XML raises :class:`InputError` with the parser's line and column.
+    Malformed XML raises :class:`InputError` with the parser's line and column
+    (with ``on_error``: reports it, after the elements read so far).
     """
     path = Path(path)
     if not path.exists():
@@ -33,9 +36,9 @@ def iter_xml(path: Path, tag: str) -> Iterator[tuple[str, ET.Element]]:
     except ET.ParseError as exc:
         line, column = exc.position
         reason = getattr(exc, "msg", None) or str(exc)
-        raise InputError(path, f"line {line}, column {column}", f"malformed XML: {reason}") from None
+        raise UnreadableError(path, f"line {line}, column {column}", f"malformed XML: {reason}") from None
     except (OSError, EOFError) as exc:  # a corrupt or truncated .gz
-        raise InputError(path, f"after element {count}", f"cannot decompress: {exc}") from None
+        raise UnreadableError(path, f"after element {count}", f"cannot decompress: {exc}") from None
     finally:
         if source is not path:
             source.close()

@@ -97,9 +97,10 @@ _SIZE_CATEGORIES = (
 #: What each ledger fate means, for the build section.
 _FATES = {
     "invalid": "not a valid record (validation failed; the message is in the ledger)",
+    "conflict": "a raw item repeated with the same input but a different gold answer: quarantined, not resolved",
     "license": "license or access level not allowed by the release profile",
     "language": "declared language contradicted by the detected one",
-    "duplicate": "exact or near duplicate (MinHash) of a record kept elsewhere",
+    "duplicate": "a repeated raw item, or an exact or near duplicate (MinHash) of a record kept elsewhere",
     "contaminates": "training record overlapping a test / benchmark record",
 }
 
@@ -508,6 +509,18 @@ def _build_section(manifest: ReleaseManifest) -> list[str]:
                 for n in names
             ),
         )
+        lines.append("")
+    lines += ["`ledger.parquet` has one row per record that entered: its id, source, task, split, fate, the record "
+              "it points to (`kept_id`), its origin (file and line) and the reason.", ""]
+    if manifest.unreadable:
+        lines += ["### Incomplete input", "",
+                  "Parts of these sources' raw files could not be read, so the items in them are missing from "
+                  "this release (built with `--allow-incomplete`):", ""]
+        for name in sorted(manifest.unreadable):
+            spots = manifest.unreadable[name]
+            total = manifest.counts[name].unreadable if name in manifest.counts else len(spots)
+            lines.append(f"- `{name}`: {total} unreadable spot(s)")
+            lines += [f"  - {spot}" for spot in spots[:10]]
         lines.append("")
     return lines
 

@@ -52,15 +52,21 @@ class FateCounts(BaseModel):
     entered: int = 0
     kept: int = 0
     invalid: int = 0
+    conflict: int = 0
     license: int = 0
     language: int = 0
     duplicate: int = 0
     contaminates: int = 0
+    unreadable: int = Field(
+        default=0, description="Spots of the raw files (lines, blocks, file ends) that could not be read: "
+        "the raw items in them never entered, so they are not part of ``entered``.",
+    )
 
     def balanced(self) -> bool:
         """Every record that entered has exactly one fate."""
         return self.entered == (
-            self.kept + self.invalid + self.license + self.language + self.duplicate + self.contaminates
+            self.kept + self.invalid + self.conflict + self.license + self.language + self.duplicate
+            + self.contaminates
         )
 
 
@@ -76,6 +82,11 @@ class ReleaseManifest(BaseModel):
     sources: dict[str, SourceProvenance] = Field(default_factory=dict)
     counts: dict[str, FateCounts] = Field(
         default_factory=dict, description="Ledger counts per source id, plus 'total'."
+    )
+    unreadable: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Per source, the spots of its raw files that could not be read ('file, where: problem'; "
+        "the first 50). A release with any was built with --allow-incomplete: it misses their items.",
     )
     configs: dict[str, dict[str, int]] = Field(
         default_factory=dict, description="Config name -> split -> num_examples (as in the card)."

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from medsins.errors import ReleaseError
+from medsins.ledger import LEDGER_NAME
 from medsins.records import SourceManifest
 from medsins.registry import Registry
 from medsins.release.card import plan_configs, render_card
@@ -43,6 +44,7 @@ def write_release(
     card_extras: Mapping[str, object] | None = None,
     limits: ShardLimits | None = None,
     upstream_instructions: Mapping[str, InstructionSet] | None = None,
+    ledger: Path | None = None,
 ) -> ReleaseManifest:
     """Write the release folder ``out_dir`` from the sorted kept records and return its manifest.
 
@@ -61,6 +63,8 @@ def write_release(
         limits: shard and row-group size bounds (default: 500 MB shards).
         upstream_instructions: upstream instruction variants per task (from
             ``RewriteDefinitions.json``) added to ``instructions.json``.
+        ledger: the build's ``ledger.parquet`` (ids, fates, origins and reasons;
+            no record text), copied into the release as provenance.
 
     Example:
         >>> write_release(work / "kept.parquet", Path("release"), registry=reg,
@@ -99,6 +103,10 @@ def write_release(
         files[INSTRUCTIONS_NAME] = ReleaseFile(
             sha256=sha256_file(variants_path), bytes=variants_path.stat().st_size
         )
+        if ledger is not None:
+            copy = partial / LEDGER_NAME
+            shutil.copyfile(ledger, copy)
+            files[LEDGER_NAME] = ReleaseFile(sha256=sha256_file(copy), bytes=copy.stat().st_size)
         result = ReleaseManifest.model_validate(
             manifest.model_dump()
             | {
