@@ -133,8 +133,10 @@ def run_build(tmp_path: Path, name: str = "release", **kwargs) -> tuple[Path, ob
     return out, build(options)
 
 
-def ledger(result) -> list[dict]:
-    return [json.loads(line) for line in Path(result.ledger).read_text(encoding="utf-8").splitlines()]
+def ledger(result, *, dropped: bool = True) -> list[dict]:
+    """The ledger's rows (by default only those of dropped records)."""
+    rows = pl.read_parquet(result.ledger).to_dicts()
+    return [r for r in rows if r["fate"] != "kept"] if dropped else rows
 
 
 def tree_bytes(folder: Path) -> dict[str, bytes]:
@@ -181,8 +183,13 @@ def test_realdata_build_reads_back_with_counts_equal_to_kept(realdata, tmp_path)
         len(medsins.load("task128", split="train", path=out))
         == rows.filter((pl.col("task_id") == "task128") & (pl.col("split") == "train")).height
     )
-    for entry in ledger(result):
-        assert entry["fate"] in {"license", "language", "duplicate", "contaminates", "invalid"}
+    entries = ledger(result, dropped=False)
+    assert len(entries) == manifest.counts["total"].entered == len({e["id"] for e in entries})
+    assert sum(e["fate"] == "kept" for e in entries) == rows.height
+    assert {e["id"] for e in entries if e["fate"] == "kept"} == set(rows["id"].to_list())
+    for entry in entries:
+        assert entry["fate"] in {"kept", "license", "language", "duplicate", "contaminates"}
+        assert entry["origin"]
 
 
 def test_near_duplicate_across_tasks_and_test_contamination(tmp_path, extra_sources):
@@ -237,13 +244,15 @@ def test_near_duplicate_across_tasks_and_test_contamination(tmp_path, extra_sour
     test_id = record_id("task57", "handmade_a", "test", "t1")
     train_copy = record_id("task57", "handmade_a", "train", "r1")
     assert fates[train_copy]["fate"] == "contaminates"
-    assert fates[train_copy]["detail"] == f"contaminates {test_id}"
+    assert fates[train_copy]["kept_id"] == test_id
+    assert fates[train_copy]["reason"] == f"its input occurs in test record {test_id}"
     dup_ids = {record_id("task124", "handmade_b", "train", p) for p in ("p1", "p2")}
     dropped = [i for i in dup_ids if i in fates]
     assert len(dropped) == 1
     kept_twin = (dup_ids - set(dropped)).pop()
     assert fates[dropped[0]]["fate"] == "duplicate"
-    assert fates[dropped[0]]["detail"] == f"duplicate-of {kept_twin}"
+    assert fates[dropped[0]]["kept_id"] == kept_twin
+    assert fates[dropped[0]]["reason"] == f"near-duplicate of {kept_twin}"
     rows = pl.read_parquet(str(out / "data" / "**" / "*.parquet"))
     assert test_id in rows["id"].to_list()
     assert train_copy not in rows["id"].to_list()
@@ -285,7 +294,7 @@ def test_language_filter_drops_spanish_keeps_drug_names(tmp_path, extra_sources)
     fates = {e["id"]: e for e in ledger(result)}
     spanish_id = record_id("task57", "handmade_lang", "test", "es")
     assert fates[spanish_id]["fate"] == "language"
-    assert "es" in fates[spanish_id]["detail"]
+    assert "es" in fates[spanish_id]["reason"]
     kept = set(pl.read_parquet(str(out / "data" / "**" / "*.parquet"))["id"].to_list())
     assert record_id("task57", "handmade_lang", "test", "drug") in kept
     assert record_id("task126", "handmade_drugs", "train", "d1") in kept
@@ -432,7 +441,7 @@ def test_unknown_task_record_is_rejected_invalid(tmp_path, extra_sources):
     out, result = run_build(tmp_path, sources=("handmade_bad",), language_filter=False)
     entries = ledger(result)
     assert [e["fate"] for e in entries] == ["invalid"]
-    assert "unknown task task9999" in entries[0]["detail"]
+    assert "unknown task task9999" in entries[0]["reason"]
     manifest = verify_release(out)
     assert manifest.counts["handmade_bad"].invalid == 1
     assert manifest.counts["handmade_bad"].kept == 1
@@ -455,4 +464,4 @@ def test_equal_closed_set_answers_across_tasks_are_not_duplicates(tmp_path, extr
     assert record_id("task126", "handmade_ner", "train", "s1") not in fates
     # Within one task the repeated sentence is a duplicate.
     kept_twin = record_id("task28", "handmade_ner", "train", "s1")
-    assert fates[record_id("task28", "handmade_ner", "train", "s2")]["detail"] == f"duplicate-of {kept_twin}"
+    assert fates[record_id("task28", "handmade_ner", "train", "s2")]["kept_id"] == kept_twin

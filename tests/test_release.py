@@ -445,9 +445,9 @@ def test_card_body(release: tuple[Path, ReleaseManifest]) -> None:
     assert "| `task125` | bc4chemd_chemical_ner | BC4CHEMD (CHEMDNER) | `ner` | en | 3 | 2 |" in body
     license_link = "[LicenseRef-BioCreative-Terms](https://example.org/bc5cdr/license)"
     assert f"| `bc5cdr` | BC5CDR corpus | {license_link} | open | 3 | https://example.org/bc5cdr |" in body
-    # The ledger: one row per source and the total (entered, kept, invalid, license, language, dup, cont).
-    assert "| **total** | 25 | 19 | 0 | 0 | 0 | 6 | 0 |" in body
-    assert "| `medqa` | 6 | 5 | 0 | 0 | 0 | 1 | 0 |" in body
+    # The ledger: one row per source and the total (entered, kept, invalid, conflict, license, language, dup, cont).
+    assert "| **total** | 25 | 19 | 0 | 0 | 0 | 0 | 6 | 0 |" in body
+    assert "| `medqa` | 6 | 5 | 0 | 0 | 0 | 0 | 1 | 0 |" in body
     assert '- `dedup_threshold`: `0.8`' in body
     assert 'medsins.load("ner")' in body and 'load_dataset("medsins/meds-ins", "ner")' in body
     assert "Not for publication" not in body
