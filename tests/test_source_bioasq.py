@@ -60,3 +60,34 @@ def test_truncated_file_is_one_rejection(tmp_path, bioasq, catalog):
     records, rejections = _convert(bioasq, tmp_path, catalog.registry)
     assert len(records) == 1 and len(rejections) == 1
     assert rejections[0].origin.startswith("training13b.json, after record 1")
+
+
+def test_golden_batches_alone_convert(bioasq, catalog, tmp_path):
+    # Public copies (e.g. benchmark bundles) hold only the NB<k>_golden.json batches, no training file.
+    question = {"id": "q1", "body": "Is X a kinase?", "type": "yesno", "ideal_answer": ["Yes, X is a kinase."],
+                "exact_answer": "yes", "documents": [], "snippets": []}
+    (tmp_path / "7B1_golden.json").write_text(json.dumps({"questions": [question]}), encoding="utf-8")
+    records, rejections = _convert(bioasq, tmp_path, catalog.registry)
+    assert rejections == []
+    assert [(r.input, r.output, r.split.value) for r in records] == [("Is X a kinase?", "Yes, X is a kinase.", "train")]
+
+
+def test_no_bioasq_file_is_an_error(bioasq, catalog, tmp_path):
+    (tmp_path / "notes.json").write_text("{}", encoding="utf-8")
+    records, rejections = _convert(bioasq, tmp_path, catalog.registry)
+    assert records == [] and len(rejections) == 1
+    assert "no BioASQ file" in rejections[0].reason
+
+
+def test_same_body_under_new_id_is_kept_once(bioasq, catalog, tmp_path):
+    # Real golden batches ask a question again in a later edition under a new id, with a new ideal answer.
+    def q(qid, answer):
+        return {"id": qid, "body": "Are there negative enhancers?", "type": "yesno", "ideal_answer": [answer]}
+    (tmp_path / "8B3_golden.json").write_text(json.dumps({"questions": [q("a1", "Yes, silencers.")]}),
+                                              encoding="utf-8")
+    (tmp_path / "9B3_golden.json").write_text(
+        json.dumps({"questions": [q("b2", "Yes, silencers."), q("b3", "Yes, they are regions.")]}), encoding="utf-8")
+    records, rejections = _convert(bioasq, tmp_path, catalog.registry)
+    assert [(r.raw_id, r.output) for r in records] == [("a1", "Yes, silencers.")]
+    assert len(rejections) == 1 and "same question as id a1" in rejections[0].reason
+    assert rejections[0].origin.startswith("9B3_golden.json, record 2")

@@ -35,3 +35,16 @@ def test_bad_label_and_missing_column(catalog, tmp_path):
     assert [(r.input, r.output) for r in records] == [("Visca!", "Favor")]
     assert [r.origin for r in rejections] == ["catalan_train.csv, line 3", "spanish_test.csv, line 1"]
     assert "missing column(s) TWEET" in rejections[1].reason
+
+
+def test_tweet_with_two_labels_is_dropped(catalog, tmp_path):
+    # The real release holds a few tweets twice (same id, train and val) with two labels.
+    (tmp_path / "spanish_train.csv").write_text(
+        "id_str\tTWEET\tLABEL\n7\tNo va de independencia\tAGAINST\n8\tHola\tFAVOR\n7\tNo va de independencia\tFAVOR\n",
+        encoding="utf-8")
+    (tmp_path / "spanish_val.csv").write_text("id_str\tTWEET\tLABEL\n8\tHola\tFAVOR\n", encoding="utf-8")
+    records, rejections = _convert(catalog, tmp_path)
+    assert [(r.input, r.output) for r in records] == [("Hola", "Favor"), ("Hola", "Favor")]
+    assert len({r.id for r in records}) == 2
+    assert [r.origin for r in rejections] == ["spanish_train.csv, line 2", "spanish_train.csv, line 4"]
+    assert "labelled Against/Favor" in rejections[0].reason

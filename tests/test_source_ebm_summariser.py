@@ -76,7 +76,6 @@ def test_bad_records_reported(tmp_path, catalog):
         ("task100", "5/1", "L one."), ("task99", "5", "S one. S two."),
     ]
     assert [(r.origin, r.reason) for r in rejections] == [
-        ("ClinicalInquiries.xml, element <record> #1 (id 5), snip 2", "snip without any justification (longtext)"),
         ("ClinicalInquiries.xml, element <record> #1 (id 5), snip 3", "snip without sniptext"),
         ("ClinicalInquiries.xml, element <record> #2", "record without id or question"),
     ]
@@ -88,3 +87,35 @@ def test_malformed_xml_names_line(tmp_path, catalog):
     assert records == []
     assert rejections[0].origin.startswith("ClinicalInquiries.xml, line 3")
     assert "malformed XML" in rejections[0].reason
+
+
+def test_snip_without_long_is_valid(tmp_path, catalog):
+    # The release's DTD allows long* and 117 real snips have none: task99 only, no rejection.
+    (tmp_path / "ClinicalInquiries.xml").write_text(
+        "<ClinicalInquiries version='1.0'><record id='7'><url>u</url><question>Q seven?</question><answer>"
+        "<snip id='1'><sniptext>S one.</sniptext><sor type='B'>x</sor>"
+        "<long id='1_1'><longtext>L one.</longtext></long></snip>"
+        "<snip id='2'><sniptext>Screen every year.</sniptext><sor type='C'>y</sor></snip>"
+        "</answer></record></ClinicalInquiries>"
+    )
+    records, rejections = convert(catalog, tmp_path)
+    assert rejections == []
+    assert [(r.task_id, r.raw_id) for r in records] == [("task100", "7/1"), ("task99", "7")]
+    assert records[1].output == "S one. Screen every year."
+
+
+def test_placeholder_other_snip_is_skipped(tmp_path, catalog):
+    # The release files leftover justifications under <sniptext>other</sniptext> in 80 records.
+    def record(rid):
+        return (f"<record id='{rid}'><url>u</url><question>Q {rid}?</question><answer>"
+                f"<snip id='1'><sniptext>S {rid}.</sniptext><sor type='A'>x</sor>"
+                f"<long id='1_1'><longtext>L {rid}.</longtext></long></snip>"
+                f"<snip id='2'><sniptext>other</sniptext><sor type=''>None</sor>"
+                f"<long id='2_1'><longtext>Leftover {rid}.</longtext></long></snip></answer></record>")
+    (tmp_path / "ClinicalInquiries.xml").write_text(
+        f"<ClinicalInquiries version='1.0'>{record('7')}{record('8')}</ClinicalInquiries>")
+    records, rejections = convert(catalog, tmp_path)
+    assert rejections == []
+    assert [(r.task_id, r.raw_id, r.output) for r in records] == [
+        ("task100", "7/1", "L 7."), ("task99", "7", "S 7."), ("task100", "8/1", "L 8."), ("task99", "8", "S 8."),
+    ]

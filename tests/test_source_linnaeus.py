@@ -64,3 +64,15 @@ def test_bad_iob_line_rejected_with_file_and_line(linnaeus, catalog, tmp_path):
     records, rejections = _convert(linnaeus, tmp_path, catalog.registry)
     assert [r.output for r in records] == ["Mice", "Yeast"]
     assert [r.origin for r in rejections] == ["devel.tsv, line 3"]
+
+
+def test_iob_sentence_tagged_two_ways_is_reported(linnaeus, catalog, tmp_path):
+    # The real devel.tsv cuts "S. faecium" after "S ." (tagged B/I-Species) while "S ." elsewhere is an initial.
+    (tmp_path / "train.tsv").write_text("S\tB-Species\n.\tI-Species\n\nfaecium\tB-Species\ngrew\tO\n\n"
+                                        "S\tO\n.\tO\n\nmice\tB-Species\n\n", encoding="utf-8")
+    (tmp_path / "test.tsv").write_text("mice\tB-Species\n\n", encoding="utf-8")
+    records, rejections = _convert(linnaeus, tmp_path, catalog.registry)
+    assert sorted((r.input, r.output) for r in records) == [("faecium grew", "faecium"), ("mice", "mice"),
+                                                            ("mice", "mice")]
+    assert sorted(r.origin for r in rejections) == ["train.tsv, line 1", "train.tsv, line 7"]
+    assert "tagged with other species" in rejections[0].reason

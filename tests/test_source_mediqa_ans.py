@@ -64,3 +64,14 @@ def test_truncated_file_names_line(tmp_path, catalog):
     assert records == []
     assert rejections[0].origin.startswith(f"{FILE}, line 1")
     assert "truncated JSON" in rejections[0].reason
+
+
+def test_truncated_copy_does_not_stop_the_other(tmp_path, catalog):
+    # Unreadable file reported through the report callback (read_json on_error); a second copy is still read.
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / FILE).write_text('{"1": {"question": "Q?"')
+    (tmp_path / "b" / FILE).write_text(json.dumps({"2": {"question": "Q two?", "multi_abs_summ": "S two."}}))
+    records, rejections = convert(catalog, tmp_path)
+    assert [(r.raw_id, r.output) for r in records] == [("2", "S two.")]
+    assert len(rejections) == 1 and "truncated JSON" in rejections[0].reason

@@ -62,3 +62,16 @@ def test_empty_section_is_reported(tmp_path, cxr, catalog):
     records, rejections = _convert(cxr, tmp_path, catalog.registry)
     assert records == []
     assert [(x.origin, x.reason) for x in rejections] == [("files/p10/p10000001/s1.txt", "empty FINDINGS section")]
+
+
+def test_undecodable_report_does_not_stop_the_others(tmp_path, cxr, catalog):
+    # A report that is not UTF-8 is reported through the report callback; the other reports still convert.
+    bad = tmp_path / "files" / "p10" / "p10000001"
+    good = tmp_path / "files" / "p10" / "p10000002"
+    bad.mkdir(parents=True)
+    good.mkdir(parents=True)
+    (bad / "s50000001.txt").write_bytes(b"FINDINGS: Clear \xff lungs.\n\nIMPRESSION: Normal.\n")
+    (good / "s50000002.txt").write_text("FINDINGS: Clear lungs.\n\nIMPRESSION: Normal chest.\n")
+    records, rejections = _convert(cxr, tmp_path, catalog.registry)
+    assert [(r.raw_id, r.output) for r in records] == [("p10000002/s50000002", "Normal chest.")]
+    assert [x.origin.split(",")[0] for x in rejections] == ["files/p10/p10000001/s50000001.txt"]

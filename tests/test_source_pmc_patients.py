@@ -140,3 +140,16 @@ def test_bad_age_row_reported_with_line(tmp_path, catalog):
         ("PMC-Patients.csv, line 2",
          "task74: age part [54.0, 'decade'] is not [value, unit] with unit in year, month, week, day, hour"),
     ]
+
+
+def test_truncated_json_export_does_not_stop_the_other_files(tmp_path, catalog):
+    # PMC-Patients*.json: a cut file is reported through the report callback and the next file still read.
+    one = {"patient_uid": "1-1", "PMID": "1", "title": "T one", "patient": "A 5-month-old girl with fever.",
+           "age": [[5.0, "month"]], "gender": "F", "similar_patients": {}}
+    two = {**one, "patient_uid": "2-1", "PMID": "2", "title": "T two", "gender": "M"}
+    (tmp_path / "PMC-Patients-A.json").write_text(json.dumps([one, two])[:-40])
+    (tmp_path / "PMC-Patients-B.json").write_text(json.dumps([{**two, "patient_uid": "3-1", "PMID": "3"}]))
+    records, rejections = convert(catalog, tmp_path)
+    assert sorted(r.raw_id for r in records if r.task_id == "task74") == ["1-1", "3-1"]
+    assert [r.origin.split(",")[0] for r in rejections] == ["PMC-Patients-A.json"]
+    assert "truncated or malformed JSON" in rejections[0].reason

@@ -79,3 +79,16 @@ def test_truncated_archive_names_the_file(tmp_path, catalog):
     assert len(rejections) == 1
     assert rejections[0].origin.startswith("pubmed25n0003.xml.gz, after element")
     assert rejections[0].reason.startswith("cannot decompress")
+
+
+def test_malformed_file_does_not_stop_the_other_files(tmp_path, catalog):
+    # Reported through the converter's report callback: the next baseline file is still read.
+    (tmp_path / "pubmed25n0004.xml").write_text(
+        "<PubmedArticleSet>" + _article("4", "T.", "A.", ["Humans"]) + "<PubmedArticle><oops></PubmedArticle>")
+    (tmp_path / "pubmed25n0005.xml").write_text(
+        "<PubmedArticleSet>" + _article("5", "T.", "A.", ["Mice"]) + "</PubmedArticleSet>")
+    records, rejections = convert(catalog, tmp_path)
+    assert [(r.raw_id, r.output) for r in records] == [("4", "Humans"), ("5", "Mice")]
+    assert len(rejections) == 1
+    assert rejections[0].origin.startswith("pubmed25n0004.xml, line 1")
+    assert "malformed XML" in rejections[0].reason

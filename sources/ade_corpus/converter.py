@@ -71,7 +71,7 @@ class Converter(Source):
 
     def _relations(self, path: Path, sentences: dict[str, _Sentence], report: Reporter) -> None:
         adverse = path.name == "DRUG-AE.rel"
-        for number, line in iter_lines(path):
+        for number, line in iter_lines(path, on_error=report):
             if not line.strip():
                 continue
             where = f"line {number}"
@@ -98,7 +98,7 @@ class Converter(Source):
 
     def _negatives(self, path: Path, positives: dict[str, _Sentence], report: Reporter) -> Iterator[Example]:
         seen: set[str] = set()
-        for number, line in iter_lines(path):
+        for number, line in iter_lines(path, on_error=report):
             if not line.strip():
                 continue
             where = f"line {number}"

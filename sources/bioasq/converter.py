@@ -10,7 +10,11 @@ training files are never held whole.
 
 Every BioASQ edition's training file repeats the earlier editions' questions,
 so a question id already converted is skipped (it is the same item, not a new
-one). A question without body, id or ideal answer is reported.
+one). A question without body, id or ideal answer is reported. A question body
+already converted under another id (asked again in a later edition) is not
+converted twice: with the same ideal answer it is skipped, with another one it
+is reported (the first, in file-name order, is kept). Either kind of file
+is enough: a copy holding only golden test batches converts too.
 Split: task104 is a training task, so every record is train.
 """
 
@@ -38,10 +42,15 @@ class Converter(Source):
     """BioASQ Task B converter."""
 
     def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
-        paths = self.files(raw_dir, "training*.json") + self.files(raw_dir, "*_golden.json", required=False)
+        # Either kind alone is a valid copy (the golden batches are public in several benchmark bundles).
+        paths = self.files(raw_dir, "training*.json", required=False) + self.files(
+            raw_dir, "*_golden.json", required=False)
+        if not paths:
+            raise InputError(raw_dir, None, "no BioASQ file (training*.json or *_golden.json)")
         seen: set[str] = set()
+        bodies: dict[str, tuple[str, str]] = {}  # question body -> (first id, its answer)
         for path in paths:
-            for where, item in iter_json_array(path, "questions.item"):
+            for where, item in iter_json_array(path, "questions.item", on_error=report):
                 if not isinstance(item, dict):
                     report(InputError(path, where, f"expected a question object, got {type(item).__name__}"))
                     continue
@@ -56,5 +65,13 @@ class Converter(Source):
                 if qid in seen:
                     continue
                 seen.add(qid)
-                yield Example(task_id=TASK, split=Split.TRAIN, input=str(body).strip(), output=answer,
+                text = str(body).strip()
+                first = bodies.setdefault(text, (qid, answer))
+                if first[0] != qid:
+                    # The same question asked again under a new id (a later edition's batch).
+                    if first[1] != answer:
+                        report(InputError(path, f"{where} (id {qid})", f"same question as id {first[0]} "
+                                                                        "with another ideal answer; the first is kept"))
+                    continue
+                yield Example(task_id=TASK, split=Split.TRAIN, input=text, output=answer,
                               raw_id=qid, origin=self.origin(path, f"{where} (id {qid})"))

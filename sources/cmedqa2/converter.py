@@ -14,6 +14,7 @@ Split: task120 is a training task, so every record is train.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,13 +26,24 @@ from medsins.records import Example, Split
 TASK = "task120"
 
 
-def _rows(path: Path, required: tuple[str, ...], report: Reporter) -> list[tuple[str, dict[str, str]]]:
-    """All rows, decoding as UTF-8 or else GB18030."""
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file decodes as UTF-8 (checked in chunks before reading rows)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _rows(path: Path, required: tuple[str, ...], report: Reporter) -> list[tuple[str, dict[str, str]]]:
+    """All rows, decoding as UTF-8 or else GB18030 (the encoding is chosen for the whole file first:
+    ``read_csv`` with ``on_error`` reports undecodable lines one by one instead of failing)."""
+    if _is_utf8(path):
         return list(read_csv(path, required=required, on_error=report))
-    except InputError as exc:
-        if not exc.problem.startswith("not valid utf-8"):
-            raise
     return list(read_csv(path, required=required, encoding="gb18030", on_error=report))
 
 

@@ -16,8 +16,13 @@ elements, each with ``<question>`` and ``<answer>``; the answer holds
 Text is whitespace-normalised (the XML is pretty-printed). Split: no official
 split exists; a record is test when the first byte of ``blake2b(record id)``
 is below 26 (~10%, close to MedS-Bench's 304 test items). Test records feed
-task100's test split only. A record without id or question, a snip without
-text and a snip without any justification are reported.
+task100's test split only. A record without id or question and a snip without
+text are reported. A snip without any ``<long>`` is valid (the DTD says
+``snip (sniptext, sor, long*)``; the release has 117): it counts in task99's
+answer and gives no task100 item. The release files justifications that back
+no answer component under a placeholder snip whose text is ``other`` (80 of
+them, ``<sor type="">None</sor>``): it is not a statement, so it is left out of
+task99's answer and gives no task100 item (not an error).
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from medsins.plugins import Reporter, Source
 from medsins.records import Example, Split
 
 _TEST_BELOW = 26
+#: The text of the placeholder snip (``<sor type="">None</sor>``) that collects a record's leftover justifications.
+_PLACEHOLDER = "other"
 
 
 def split_of(record_id: str) -> Split:
@@ -51,7 +58,7 @@ class Converter(Source):
 
     def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
         for path in self.files(raw_dir, "ClinicalInquiries.xml"):
-            for where, record in iter_xml(path, "record"):
+            for where, record in iter_xml(path, "record", on_error=report):
                 yield from self._record(path, where, record, report)
 
     def _record(self, path: Path, where: str, record: ET.Element, report: Reporter) -> Iterator[Example]:
@@ -70,11 +77,12 @@ class Converter(Source):
             if not statement:
                 report(InputError(path, f"{where}, snip {snip_id}", "snip without sniptext"))
                 continue
+            if statement.lower() == _PLACEHOLDER:
+                continue  # leftover justifications filed under a placeholder snip, not an answer component
             snips.append(statement)
             longs = [t for t in (text_of(long.find("longtext")) for long in snip.iterfind("long")) if t]
             if not longs:
-                report(InputError(path, f"{where}, snip {snip_id}", "snip without any justification (longtext)"))
-                continue
+                continue  # the DTD allows a snip without <long> (117 in the release): no task100 item, not an error
             yield Example(task_id="task100", split=split, input=statement, output="\n\n".join(longs),
                           raw_id=f"{record_id}/{snip_id}", origin=origin)
         if not snips:

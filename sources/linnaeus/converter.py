@@ -12,7 +12,9 @@ the flair LINNEAUS reader and the BioBERT NER data bundle):
   into sentences with :func:`medsins.formats.line_sentence_spans`, never inside
   a mention.
 
-When both forms are present the IOB files are read. task33 is a training task:
+When both forms are present the IOB files are read. The IOB release holds a
+few sentence fragments (``S .``) tagged differently in different places; every
+occurrence of such a sentence is reported, not converted. task33 is a training task:
 every part goes to the train split. Output: the sentence's species mention
 strings, unique, in order (:func:`medsins.records.join_entities`).
 """
@@ -35,9 +37,7 @@ class Converter(Source):
     def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
         iob = [p for p in self.files(raw_dir, "*.tsv", required=False) if p.name in BIOBERT_FILES]
         if iob:
-            for path in iob:
-                for s in read_iob_mentions(path, on_error=report):
-                    yield self._example(s.text, s.entities, s.raw_id, self.origin(path, s.where))
+            yield from self._iob(iob, report)
             return
         tags = self.files(raw_dir, "tags.tsv", required=False)
         if not tags:
@@ -50,10 +50,25 @@ class Converter(Source):
         for document, missing in sorted(mentions.items()):
             report(InputError(tags[0], missing[0][3], f"document {document!r} has no txt/{document}.txt"))
 
+    def _iob(self, paths: list[Path], report: Reporter) -> Iterator[Example]:
+        """The IOB sentences; a sentence text tagged two ways (a fragment such as ``S .``,
+        a species abbreviation cut off by the release's sentence splitter in one place and
+        an author initial elsewhere) has no single answer: every occurrence is reported."""
+        sentences = [(path, s) for path in paths for s in read_iob_mentions(path, on_error=report)]
+        outputs: dict[str, set[str]] = defaultdict(set)
+        for _, s in sentences:
+            outputs[s.text].add(join_entities(s.entities))
+        for path, s in sentences:
+            if len(outputs[s.text]) > 1:
+                report(InputError(path, s.where, "the same sentence is tagged with other species elsewhere "
+                                                 f"in the corpus ({len(outputs[s.text])} different mention lists)"))
+                continue
+            yield self._example(s.text, s.entities, s.raw_id, self.origin(path, s.where))
+
     @staticmethod
     def _mentions(path: Path, report: Reporter) -> dict[str, list[tuple[int, int, str, str]]]:
         mentions: dict[str, list[tuple[int, int, str, str]]] = defaultdict(list)
-        for number, line in iter_lines(path):
+        for number, line in iter_lines(path, on_error=report):
             parts = line.split("\t")
             if number == 1 and (len(parts) < 4 or not parts[2].strip().isdigit()):
                 continue  # the header line

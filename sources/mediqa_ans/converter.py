@@ -34,7 +34,9 @@ class Converter(Source):
 
     def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
         for path in self.files(raw_dir, _FILE):
-            document = read_json(path)
+            document = read_json(path, on_error=report)
+            if document is None:
+                continue  # unreadable: reported by read_json
             if not isinstance(document, dict):
                 raise InputError(path, None, "expected a JSON object keyed by question id")
             for index, (qid, item) in enumerate(document.items(), start=1):

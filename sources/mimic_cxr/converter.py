@@ -47,7 +47,10 @@ class Converter(Source):
             if not study[1:].isdigit():
                 continue  # not a study report (s<digits>.txt)
             subject = path.parent.name if path.parent.name.startswith("p") else study
-            sections = split_sections(read_text(path, allow_empty=True))
+            text = read_text(path, allow_empty=True, on_error=report)
+            if text is None:
+                continue  # unreadable: reported by read_text
+            sections = split_sections(text)
             findings = first_section(sections, "FINDINGS", "FINDING")
             impression = first_section(sections, "IMPRESSION", "IMPRESSIONS", "CONCLUSION")
             if findings is None or impression is None:

@@ -150,7 +150,7 @@ class Converter(Source):
         if not jsons:
             raise InputError(raw_dir, None, "no PMC-Patients.csv or PMC-Patients*.json (source pmc_patients)")
         for path in jsons:
-            for where, item in iter_json_array(path):
+            for where, item in iter_json_array(path, on_error=report):
                 if isinstance(item, dict):
                     yield path, where, item
                 else:

@@ -63,7 +63,7 @@ class Converter(Source):
     def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
         paths = self.files(raw_dir, "pubmed*n*.xml.gz", required=False) or self.files(raw_dir, "pubmed*n*.xml")
         for path in paths:
-            for where, record in iter_xml(path, "PubmedArticle"):
+            for where, record in iter_xml(path, "PubmedArticle", on_error=report):
                 citation = record.find("MedlineCitation")
                 pmid = text_of(citation.find("PMID")) if citation is not None else ""
                 at = f"{where} (PMID {pmid})" if pmid else where
