@@ -80,7 +80,8 @@ def check_source(source: Source, registry: Registry, raw_dir: Path | None = None
     report.rejected = len(rejections)
     report.counts = dict(sorted(Counter(r.task_id for r in records).items()))
     for rejection in rejections[:20]:
-        report.add(Level.ERROR, "records-validate", f"{rejection.origin}: {rejection.reason}")
+        check = "raw-readable" if rejection.unreadable else "records-validate"
+        report.add(Level.ERROR, check, f"{rejection.origin}: {rejection.reason}")
     if len(rejections) > 20:
         report.add(Level.ERROR, "records-validate", f"... and {len(rejections) - 20} more rejections")
     _check_tasks_produce(source, registry, records, report)
@@ -92,7 +93,49 @@ def check_source(source: Source, registry: Registry, raw_dir: Path | None = None
         if task_id in registry:
             _check_task_records(registry, task_id, task_records, report)
     _check_demonstrations(source, raw, by_task, report)
+    if raw_dir is None:
+        _check_damage(source, raw, registry, records, report)
     return report
+
+
+#: Raw files the damage check leaves alone: compressed or binary containers.
+_BINARY = (".xlsx", ".xls", ".zip", ".gz", ".bz2", ".xz", ".parquet", ".tar")
+
+
+def _check_damage(source: Source, raw: Path, registry: Registry, records: list[Record], report: Report) -> None:
+    """One bad byte in a raw file must never lose records silently.
+
+    Each text file of the sample is copied with one invalid byte in the middle of
+    a line; the conversion must not raise, and if it yields fewer records it must
+    say so: an unreadable spot or a rejection naming the damaged file.
+    """
+    import shutil
+    import tempfile
+
+    files = [p for p in sorted(raw.rglob("*")) if p.is_file() and not p.name.lower().endswith(_BINARY)]
+    for path in files:
+        data = path.read_bytes()
+        lines = data.split(b"\n")
+        longest = max(range(len(lines)), key=lambda i: len(lines[i]))
+        if len(lines[longest]) < 2:
+            continue
+        middle = len(lines[longest]) // 2
+        lines[longest] = lines[longest][:middle] + b"\xff" + lines[longest][middle + 1:]
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / "raw"
+            shutil.copytree(raw, copy)
+            relative = path.relative_to(raw)
+            (copy / relative).write_bytes(b"\n".join(lines))
+            try:
+                damaged, rejections = _convert(source, copy, registry)
+            except Exception as exc:  # a converter that crashes on bad input is not ready
+                report.add(Level.ERROR, "damage-reported", f"one bad byte in {relative} crashed the converter: {exc!r}")
+                continue
+        named = [r for r in rejections if r.origin.startswith((str(relative), path.name))]
+        if len(damaged) < len(records) and not named:
+            report.add(Level.ERROR, "damage-reported",
+                       f"one bad byte in {relative} lost {len(records) - len(damaged)} record(s) silently "
+                       "(pass the converter's report callback as on_error= to every reader)")
 
 
 def _convert(source: Source, raw: Path, registry: Registry) -> tuple[list[Record], list[Rejection]]:

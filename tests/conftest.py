@@ -10,6 +10,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 REALDATA = REPO.parent / "shared" / "realdata"
 UPSTREAM = REPO.parent / "shared" / "upstream"
+FULLCORPORA = REPO.parent / "shared" / "fullcorpora"
 
 
 def _shared_dir(path: Path) -> Path:
@@ -26,6 +27,12 @@ def _shared_dir(path: Path) -> Path:
 def realdata() -> Path:
     """``../shared/realdata``: slices of real corpora in their native formats."""
     return _shared_dir(REALDATA)
+
+
+@pytest.fixture(scope="session")
+def fullcorpora() -> Path:
+    """``../shared/fullcorpora``: the complete real files of some corpora (PROVENANCE.txt in each)."""
+    return _shared_dir(FULLCORPORA)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,9 @@
 The consumer's question is the input and the curated answer the output. A
 question asked in several rows (the same text, ignoring case and spacing) is one
 item whose output is its answers in row order, separated by a blank line: one
-input must have one output. A row without a question or an answer is reported.
+input must have one output. Such a record's origin names every row it merges
+("row 135 (also rows 242, 253)"), so no row goes unaccounted for. A row without
+a question or an answer is reported.
 
 Split: task65 is a training task, so every item is train.
 """
@@ -28,6 +30,7 @@ class _Item:
     question: str
     where: str
     answers: list[str] = field(default_factory=list)
+    also: list[str] = field(default_factory=list)  # the rows merged into this item
 
 
 def _clean(text: str) -> str:
@@ -42,7 +45,7 @@ class Converter(Source):
     def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
         for path in self.files(raw_dir, "MedInfo2019-QA-Medications.xlsx"):
             items: dict[str, _Item] = {}
-            for where, row in read_xlsx(path, required=_COLUMNS):
+            for where, row in read_xlsx(path, required=_COLUMNS, on_error=report):
                 question = " ".join(row["Question"].split())
                 answer = _clean(row["Answer"])
                 if not question:
@@ -52,14 +55,17 @@ class Converter(Source):
                     report(InputError(path, where, "empty Answer"))
                     continue
                 item = items.setdefault(question.casefold(), _Item(question, where))
+                if item.where != where:
+                    item.also.append(where.rpartition("row ")[2])
                 if answer not in item.answers:
                     item.answers.append(answer)
             for item in items.values():
+                merged = f" (also rows {', '.join(item.also)})" if item.also else ""
                 yield Example(
                     task_id=TASK,
                     split=Split.TRAIN,
                     input=item.question,
                     output="\n\n".join(item.answers),
                     raw_id=f"row-{item.where.rpartition('row ')[2]}",
-                    origin=self.origin(path, item.where),
+                    origin=self.origin(path, item.where + merged),
                 )
