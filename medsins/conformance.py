@@ -18,6 +18,7 @@ from medsins.convert import Rejection, convert_source
 from medsins.plugins import Source
 from medsins.records import AccessLevel, AnswerFormat, Record, split_entities
 from medsins.registry import Registry
+from medsins.stages.identity import CONFLICT, DUPLICATE, IdentityIndex
 
 
 class Level(StrEnum):
@@ -192,9 +193,23 @@ def _check_ids(
     source: Source, raw: Path, registry: Registry, records: list[Record], report: Report
 ) -> None:
     ids = [r.id for r in records]
-    dup = [i for i, n in Counter(ids).items() if n > 1]
-    if dup:
-        report.add(Level.ERROR, "ids-unique", f"{len(dup)} duplicate record ids: {_examples(dup)}")
+    index = IdentityIndex()
+    for r in records:
+        index.add(r.id, r.input, r.output)
+    if index.groups():
+        resolutions, collisions = index.resolve({int(g[0]): ids[int(g[0])] for g in index.groups()})
+        # Different items under one id: the converter must make its raw ids unique.
+        if collisions:
+            clash = [f"{records[row].origin} and {records[first].origin}" for row, first in collisions]
+            report.add(Level.ERROR, "ids-unique", f"{len(clash)} different items share a record id: {_examples(clash)}")
+        repeats = [records[r].origin for r, res in resolutions.items() if res.fate == DUPLICATE]
+        conflicts = [records[r].origin for r, res in resolutions.items() if res.fate == CONFLICT]
+        if conflicts:
+            report.add(Level.ERROR, "ids-unique", f"{len(conflicts)} records repeat a raw item with another gold "
+                       f"(the build quarantines them as conflicts): {_examples(conflicts)}")
+        if repeats:
+            report.add(Level.WARNING, "ids-unique", f"{len(repeats)} raw items are repeated in the raw files "
+                       f"(the build keeps the first as the record): {_examples(repeats)}")
     again, _ = _convert(source, raw, registry)
     if [r.id for r in again] != ids:
         report.add(Level.ERROR, "ids-deterministic", "a second conversion gave different ids or order")

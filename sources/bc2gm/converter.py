@@ -51,7 +51,7 @@ class Converter(Source):
         if not gold.exists():
             raise InputError(path, None, "no GENE.eval beside this sentence file")
         mentions: dict[str, list[tuple[int, int, str, str]]] = defaultdict(list)
-        for number, line in iter_lines(gold):
+        for number, line in iter_lines(gold, on_error=report):
             if not line.strip():
                 continue
             parts = line.split("|", 2)
@@ -60,7 +60,7 @@ class Converter(Source):
                 mentions[parts[0]].append((first, last, parts[2], f"line {number}"))
             except (IndexError, ValueError):
                 report(InputError(gold, f"line {number}", f"expected 'ID|FIRST LAST|MENTION', found {line!r}"))
-        for number, line in iter_lines(path):
+        for number, line in iter_lines(path, on_error=report):
             if not line.strip():
                 continue
             where = f"line {number}"

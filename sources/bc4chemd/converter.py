@@ -58,7 +58,7 @@ class Converter(Source):
         if not annotations.exists():
             raise InputError(path, None, f"no {annotations.name} beside this abstracts file")
         docs: dict[str, tuple[Document, str]] = {}
-        for number, line in iter_lines(path):
+        for number, line in iter_lines(path, on_error=report):
             if not line.strip():
                 continue
             parts = line.split("\t")
@@ -68,7 +68,7 @@ class Converter(Source):
                 continue
             docs[parts[0]] = (Document(pmid=parts[0], title=parts[1], abstract=parts[2]), f"line {number}")
         pending: dict[str, list[Mention]] = defaultdict(list)
-        for number, line in iter_lines(annotations):
+        for number, line in iter_lines(annotations, on_error=report):
             if not line.strip():
                 continue
             where = f"line {number}"

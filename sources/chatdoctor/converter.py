@@ -27,7 +27,7 @@ class Converter(Source):
     def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
         for path in self.files(raw_dir, "chatdoctor5k.json"):
             where = "record 0"
-            for where, item in iter_json_array(path):
+            for where, item in iter_json_array(path, on_error=report):
                 patient = item.get("input") if isinstance(item, dict) else None
                 doctor = item.get("output") if isinstance(item, dict) else None
                 if not isinstance(patient, str) or not patient.strip():

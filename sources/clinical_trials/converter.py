@@ -105,7 +105,7 @@ class Converter(Source):
             raise InputError(raw_dir, None, "no LCT SpERT file (train.json, dev.json or test.json)")
         for path in sorted(paths):
             trials: dict[str, _Trial] = {}
-            for where, item in iter_json_array(path):
+            for where, item in iter_json_array(path, on_error=report):
                 try:
                     trial_id, line = parse_line(item)
                 except ValueError as exc:

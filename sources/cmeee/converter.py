@@ -70,7 +70,7 @@ class Converter(Source):
         if not found:
             raise InputError(raw_dir, None, "no CMeEE-V2 file (CMeEE-V2_train.json or CMeEE-V2_dev.json)")
         for path, split in sorted(found):
-            for where, item in iter_json_array(path):
+            for where, item in iter_json_array(path, on_error=report):
                 try:
                     text, strings = entity_strings(item)
                 except ValueError as exc:

@@ -32,7 +32,7 @@ class Converter(Source):
     def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
         for path in self.files(raw_dir, "*.tmx"):
             units = 0
-            for where, unit in read_tmx(path):
+            for where, unit in read_tmx(path, on_error=report):
                 units += 1
                 ident = unit.tuid or where.removeprefix("tu ")
                 for task_id, (source, target) in _PAIRS.items():

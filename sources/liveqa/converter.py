@@ -75,7 +75,7 @@ class Converter(Source):
     def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
         seen: set[str] = set()
         for path in self.files(raw_dir, _PATTERN):
-            for where, question in iter_xml(path, "NLM-QUESTION"):
+            for where, question in iter_xml(path, "NLM-QUESTION", on_error=report):
                 qid = (question.get("qid") or "").strip()
                 if not qid:
                     report(InputError(path, where, "NLM-QUESTION without a qid"))

@@ -44,7 +44,7 @@ class Converter(Source):
     def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
         for path in self.files(raw_dir, "MeQSum_*.xlsx"):
             seen: Counter[str] = Counter()
-            for where, row in read_xlsx(path, required=_COLUMNS):
+            for where, row in read_xlsx(path, required=_COLUMNS, on_error=report):
                 file_id, question, summary = (row[c].strip() for c in _COLUMNS)
                 if not file_id or not question or not summary:
                     empty = [c for c, v in zip(_COLUMNS, (file_id, question, summary), strict=True) if not v]
