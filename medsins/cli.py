@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 
 from medsins import __version__
-from medsins.commands import bench, build, catalog, check, convert, push, scaffold
+from medsins.commands import bench, build, catalog, check, convert, ledger, push, scaffold
 from medsins.commands.output import error
 from medsins.errors import MedsinsError
 
 #: Sub-command modules, in help order.
-COMMANDS = (catalog, convert, check, scaffold, build, push, bench)
+COMMANDS = (catalog, convert, check, scaffold, build, ledger, push, bench)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -196,3 +196,20 @@ def test_no_test_content_in_pubmedqa_training_records(full_build, fullcorpora):
     test_answers = set(rows.filter(pl.col("split") == "test")["output"].to_list())
     for text in rows.filter(pl.col("split") == "train")["input"].to_list():
         assert not any(answer in text for answer in test_answers if len(answer) > 40)
+
+
+def test_ledger_command_answers_why_a_record_is_not_released(full_build, capsys):
+    from medsins.cli import main
+
+    result, ledger = full_build
+    repeat = ledger.filter(pl.col("reason").str.starts_with("repeat of")).row(0, named=True)
+    assert main(["ledger", str(result.release), "--id", repeat["kept_id"], "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["id"] for r in rows} >= {repeat["id"], repeat["kept_id"]}
+    assert {r["fate"] for r in rows if r["id"] == repeat["kept_id"]} == {"kept"}
+    assert main(["ledger", str(result.ledger.parent), "--json"]) == 0
+    counts = {(r["source"], r["fate"]): r["records"] for r in json.loads(capsys.readouterr().out)}
+    assert counts[("bc5cdr", "kept")] == result.counts["bc5cdr"]["kept"]
+    assert sum(counts.values()) == result.counts["total"]["entered"]
+    assert main(["ledger", str(result.release), "--fate", "nonsense"]) == 1
+    assert "unknown fate 'nonsense'" in capsys.readouterr().err
