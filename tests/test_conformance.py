@@ -97,7 +97,17 @@ def test_same_input_with_different_outputs_is_an_error(tmp_path):
 def test_duplicate_ids(tmp_path):
     rows = [mcqa("1", "A. Aspirin"), mcqa("1", "B. Heparin", question="Other?")]
     report = check_source(make_source(tmp_path, rows, tasks=["task57"]), builtin_registry())
-    assert "1 duplicate record ids" in errors(report)["ids-unique"]
+    assert "1 different items share a record id" in errors(report)["ids-unique"]
+
+
+def test_repeated_raw_items_warn_and_conflicting_repeats_fail(tmp_path):
+    same = [mcqa("1", "A. Aspirin"), mcqa("2", "B. Heparin", question="Other?"), mcqa("1", "A. Aspirin")]
+    report = check_source(make_source(tmp_path, same, tasks=["task57"]), builtin_registry())
+    assert "ids-unique" not in errors(report)
+    assert any(f.check == "ids-unique" and "1 raw items are repeated" in f.message for f in report.findings)
+    clash = [mcqa("1", "A. Aspirin"), mcqa("2", "B. Heparin", question="Other?"), mcqa("1", "B. Heparin")]
+    report = check_source(make_source(tmp_path / "b", clash, tasks=["task57"]), builtin_registry())
+    assert "repeat a raw item with another gold" in errors(report)["ids-unique"]
 
 
 def test_classification_needs_two_labels_and_known_labels(tmp_path):

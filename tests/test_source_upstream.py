@@ -372,3 +372,104 @@ def test_large_file_is_streamed_in_flat_memory(tmp_path):
     assert stats["licenses"] == ["CC-BY-4.0"]  # the header after Instances reached every record
     assert growth_mb < 150
     assert stats["after_kb"] * 1024 < size / 2  # the whole process stays far below the file's size
+
+
+# -- NaN / Infinity, as Python's json module writes and reads them ------------------------
+
+_NAN = float("nan")
+
+
+def _dump(folder: Path, name: str, doc: object) -> Path:
+    """``json.dump`` output: NaN / Infinity for a pandas missing value or an infinite float."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=4), encoding="utf-8")
+    return path
+
+
+def test_nan_and_infinity_are_read_like_pythons_json(tmp_path, catalog):
+    instances = [
+        {"id": _NAN, "input": "Metformin 500 mg daily.", "output": "metformin"},
+        {"id": "", "input": 'NaN, "Infinity" and -Infinity in text stay text.', "output": ["NaN"]},
+        {"input": _NAN, "output": "x"},
+        {"input": "q3", "output": _NAN},
+        {"input": "q4", "output": float("inf")},
+        {"input": "q5", "output": ["a5", _NAN]},
+        {"input": "q6", "output": -float("inf")},
+    ]
+    name = "task125_bc4chem_named_enetity_recognition.json"
+    _dump(tmp_path, name, {"URL": _NAN, "Instances": instances, "Definition": ["Find the chemicals."],
+                           "Instance License": ["CC BY 4.0"], "Reasoning": _NAN})
+    array = [{"input": "q0", "output": "a0"}, {"input": "q1", "output": _NAN}, {"input": "q2", "output": "a2"}]
+    _dump(tmp_path, "task65_medicationqa.json", array)
+    records, rejections = _convert(catalog, tmp_path)
+    assert [(r.task_id, r.origin.split(", ")[1], r.input[:24], r.output, r.instruction, r.license)
+            for r in records] == [
+        ("task125", "Instances[0]", "Metformin 500 mg daily.", "metformin", "Find the chemicals.", "CC-BY-4.0"),
+        ("task125", "Instances[1]", 'NaN, "Infinity" and -Inf', "NaN", "Find the chemicals.", "CC-BY-4.0"),
+        ("task65", "[0]", "q0", "a0", catalog.registry.get("task65").definition, "NOASSERTION"),
+        ("task65", "[2]", "q2", "a2", catalog.registry.get("task65").definition, "NOASSERTION"),
+    ]
+    assert records[0].raw_id.startswith(f"{name}#0-")  # a NaN id is an absent id
+    assert records[1].raw_id.startswith(f"{name}#1-")  # so is a blank one
+    assert [(j.origin, j.reason) for j in rejections] == [
+        (f"{name}, Instances[2]", "missing or non-text input"),
+        (f"{name}, Instances[3].output", "output must be a string or a list of strings, got NaN"),
+        (f"{name}, Instances[4].output", "output must be a string or a list of strings, got Infinity"),
+        (f"{name}, Instances[5].output[1]", "output must be a string, got NaN"),
+        (f"{name}, Instances[6].output", "output must be a string or a list of strings, got -Infinity"),
+        ("task65_medicationqa.json, [1].output", "output must be a string or a list of strings, got NaN"),
+    ]
+
+
+def test_nan_does_not_hide_a_truncated_file(tmp_path, catalog):
+    many = [{"input": f"q{i}", "output": _NAN if i == 3 else "a"} for i in range(50)]
+    text = json.dumps({"Instances": many, "Definition": ["d"]})
+    _put(tmp_path, "task113_cut.json", text[: len(text) - 40])
+    _put(tmp_path, "task112_cut_array.json", json.dumps(many)[:-40])
+    records, rejections = _convert(catalog, tmp_path)
+    # The array is streamed: what came before the cut is kept, as for any truncated file.
+    assert [r.input for r in records] == [f"q{i}" for i in range(48) if i != 3]
+    assert [(j.origin, j.reason.split(":")[0]) for j in rejections] == [
+        ("task112_cut_array.json, [3].output", "output must be a string or a list of strings, got NaN"),
+        ("task112_cut_array.json, after record 48", "truncated or malformed JSON"),
+        ("task113_cut.json, in key 'Instances'", "truncated or malformed JSON"),
+    ]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 8, 13, 65536])
+def test_non_finite_json_copy_matches_pythons_json(tmp_path, chunk):
+    from medsins.taskfile import restore_non_finite, write_finite_json_copy
+
+    cases = [
+        ('[NaN, Infinity, -Infinity, -1.5, 2e3, "NaN", "x\\"NaN\\"", "a\\\\", NaN]', 4),
+        ('{"Instances": [{"input": "caf\u00e9 \u6f22 NaN", "output": NaN}], "URL":NaN,"k":[-Infinity]}', 3),
+        ('{"a": "\\\\\\"Infinity", "b": [1,NaN,{"c":Infinity}], "d": "\\u0041NaN"}', 2),
+        ("  NaN  ", 1),
+        ('{"plain": [1, "two", null, true]}', 0),
+    ]
+    for text, count in cases:
+        source, target = tmp_path / "in.json", tmp_path / "out.json"
+        source.write_text(text, encoding="utf-8")
+        assert write_finite_json_copy(source, target, chunk_size=chunk) == count, text
+        got = restore_non_finite(json.loads(target.read_text(encoding="utf-8")))
+        assert json.dumps(got) == json.dumps(json.loads(text)), (chunk, text)
+
+
+def test_every_valid_output_is_kept_for_scoring(tmp_path, catalog):
+    instances = [
+        {"id": "1", "input": "Cisplatin was stopped.", "output": ["cisplatin", "Cisplatin"]},
+        {"id": "2", "input": "Dose: 5 mg", "output": 5},
+        {"id": "3", "input": "Aspirin.", "output": ["aspirin"]},
+        {"id": "4", "input": "Heparin.", "output": ["heparin", " "]},
+    ]
+    name = "task125_bc4chem_named_enetity_recognition.json"
+    _put(tmp_path, name, {"Instances": instances})
+    _put(tmp_path, "task57_medqa.jsonl", '{"id": "q", "input": "Q?", "output": ["A. one", "B. two"]}\n')
+    records, rejections = _convert(catalog, tmp_path)
+    assert [r.output for r in records] == ["cisplatin", "5", "aspirin", "A. one"]
+    assert [(j.origin, j.reason) for j in rejections] == [(f"{name}, Instances[3].output[1]", "output is empty")]
+    assert catalog.get("upstream").valid_outputs(tmp_path) == {
+        records[0].id: ("cisplatin", "Cisplatin"),
+        records[3].id: ("A. one", "B. two"),
+    }

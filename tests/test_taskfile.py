@@ -13,6 +13,7 @@ from medsins.errors import InputError
 from medsins.records import Record
 from medsins.taskfile import (
     ContributorTaskFile,
+    derived_raw_id,
     json_schema,
     language_code,
     output_text,
@@ -206,7 +207,7 @@ def test_wrong_encoding(tmp_path):
 def test_not_a_task_file_suffix(tmp_path):
     path = tmp_path / "task114.csv"
     path.write_text("input,output\n", encoding="utf-8")
-    assert "a .json or .xlsx file" in _one_error(path).problem
+    assert "a .json, .jsonl or .xlsx file" in _one_error(path).problem
 
 
 # -- the Excel workbook -----------------------------------------------------------------
@@ -425,3 +426,210 @@ def test_no_task_file_at_all(tmp_path, catalog):
     assert records == []
     assert len(rejections) == 1
     assert "no contributor task file" in rejections[0].reason
+
+
+# -- task files as upstream really writes them --------------------------------------------
+
+
+def _fill_official_template(upstream: Path, path: Path, instances: list[tuple[str, ...]]) -> Path:
+    """A copy of the real contributor workbook, filled in the way its layout asks (fields in column A)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(upstream / "Task_Contributor.xlsx")
+    info = book["Basic Information"]
+    assert info["A1"].value == "Task Card"  # the title this test is about
+    rows = {info.cell(r, 1).value: r for r in range(1, info.max_row + 1) if info.cell(r, 1).value}
+    values = {
+        "Contributors": ["A. Contributor"], "URL": ["https://example.org/data"], "Source": ["invented"],
+        "Text Domains": ["Medicine", "Consumer Health"], "Categories": ["Question Answering"],
+        "Input_language": ["English"], "Output_language": ["English"], "Instruction_language": ["English"],
+        "Definition": ["Answer the consumer's medication question in one sentence."],
+    }
+    for field, cells in values.items():
+        for column, value in enumerate(cells, start=2):
+            info.cell(rows[field], column, value)
+    assert info.cell(rows["Split Type"], 2).value == "Test"  # the template's own preset, kept
+    sheet = book["Instances"]
+    assert [c.value for c in sheet[1]] == ["Input", "Output"]
+    for row in instances:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_the_official_template_filled_in_converts(tmp_path, upstream, catalog):
+    _fill_official_template(upstream, tmp_path / "task65_filled_template.xlsx", [
+        ("Can I take ibuprofen with lisinopril?", "Only briefly, and ask your doctor: it can raise blood pressure."),
+        ("Should metformin be taken with food?", "Yes, with meals, to limit stomach upset."),
+    ])
+    records, rejections = _convert(catalog, tmp_path)
+    assert rejections == []
+    assert [(r.task_id, r.split.value, r.origin, r.output) for r in records] == [
+        ("task65", "test", "task65_filled_template.xlsx, sheet Instances, row 2",
+         "Only briefly, and ask your doctor: it can raise blood pressure."),
+        ("task65", "test", "task65_filled_template.xlsx, sheet Instances, row 3",
+         "Yes, with meals, to limit stomach upset."),
+    ]
+    assert records[0].instruction == "Answer the consumer's medication question in one sentence."
+    assert records[0].raw_id.startswith("task65_filled_template.xlsx#0-")  # no id column: derived
+
+
+@pytest.mark.parametrize(
+    ("info", "where", "problem"),
+    [
+        # A valueless first row that looks like a misspelt field is not taken for a title.
+        ([("Contributers",), ("Source", "s")], "sheet Basic Information, row 1, column A",
+         "unknown field 'Contributers'; did you mean 'Contributors'?"),
+        # A title is only a title above the fields.
+        ([("Contributors", "x"), ("Task Card",)], "sheet Basic Information, row 2, column A",
+         "unknown field 'Task Card'"),
+    ],
+)
+def test_xlsx_title_rows_are_only_titles(tmp_path, info, where, problem):
+    error = _one_error(_workbook(tmp_path / "task65_title.xlsx", info=info))
+    assert error.where == where
+    assert error.problem.startswith(problem)
+
+
+def test_xlsx_title_then_field_heading(tmp_path):
+    info = [("Task Card",), ("Field", "Value"), ("Contributors", "x"), ("Source", "s"), ("Categories", "c"),
+            ("Definition", "Answer."), ("Input_language", "English"), ("Output_language", "English"),
+            ("Instruction_language", "English")]
+    parsed = read_contributor_file(_workbook(tmp_path / "task65_title.xlsx", info=info))
+    assert parsed.task.contributors == ["x"]
+
+
+def test_blank_id_as_in_the_guideline_template_is_an_absent_id(tmp_path, catalog):
+    # Data_Uploading_Guideline.md's JSON template: "Instances": [ { "id": "", "input": "", "output": [""]} ]
+    instances = [
+        {"id": "", "input": "Can I run with a cold?", "output": ["Is running with a cold safe?"]},
+        {"id": "  ", "input": "Why do my ears pop on planes?", "output": ["What makes ears pop in flight?"]},
+        {"id": "k", "input": "Is coffee bad for my heart?", "output": ["Does coffee harm the heart?"]},
+    ]
+    path = _write(tmp_path, "task114_guideline.json", _task(Instances=instances))
+    assert [i.id for i in read_contributor_file(path).task.instances] == [None, None, "k"]
+    records, rejections = _convert(catalog, tmp_path)
+    assert rejections == []
+    (tmp_path / "absent").mkdir()
+    absent = _write(tmp_path / "absent", "task114_guideline.json",
+                    _task(Instances=[{k: v for k, v in i.items() if k != "id"} for i in instances[:2]]))
+    expected, _ = _convert(catalog, absent.parent)
+    assert [r.raw_id for r in records[:2]] == [r.raw_id for r in expected]  # derived exactly as when absent
+    assert records[0].raw_id.startswith("task114_guideline.json#0-")
+    assert records[2].raw_id == "k"
+
+
+def _pandas_style(path: Path, doc: object) -> Path:
+    # What json.dump writes for a pandas missing value (NaN) or an infinite float.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=4), encoding="utf-8")
+    assert "NaN" in path.read_text(encoding="utf-8") or "Infinity" in path.read_text(encoding="utf-8")
+    return path
+
+
+def test_nan_reads_like_pythons_json(tmp_path, catalog):
+    nan = float("nan")
+    instances = [
+        {"id": nan, "input": "Can I run with a cold?", "output": ["Is running with a cold safe?"]},
+        {"id": "b", "input": "NaN results in my blood test?", "output": "What does NaN mean on a lab report?"},
+    ]
+    doc = _task(URL=nan, Domains=nan, Reasoning=nan, Instances=instances)
+    doc["Positive Examples"][0]["explanation"] = nan
+    _pandas_style(tmp_path / "task114_pandas.json", doc)
+    bad = [*instances[:1], {"id": "c", "input": "q", "output": nan}]
+    _pandas_style(tmp_path / "task113_pandas_bad.json", _task(Instances=bad))
+    _pandas_style(tmp_path / "task112_pandas_inf.json", _task(Instances=[{"input": float("inf"), "output": "x"}]))
+    records, rejections = _convert(catalog, tmp_path)
+    assert [(r.task_id, r.raw_id, r.output) for r in records] == [
+        ("task114", derived_raw_id("task114_pandas.json", 0, "Can I run with a cold?"), "Is running with a cold safe?"),
+        ("task114", "b", "What does NaN mean on a lab report?"),
+    ]
+    assert [(j.origin, j.reason) for j in rejections] == [
+        ("task112_pandas_inf.json, Instances[0].input", "expected a string, got Infinity"),
+        ("task113_pandas_bad.json, Instances[1].output", "expected a string or a list of strings, got NaN"),
+    ]
+
+
+_SNI_HEADER = {
+    "Contributors": ["A. Contributor"], "Source": ["invented"], "Categories": ["Question Answering"],
+    "Definition": ["Answer the question."], "Input_language": ["English"], "Output_language": ["English"],
+    "Instruction_language": ["English"], "Instance License": ["MIT"],
+}
+
+
+def test_jsonl_forms_are_those_the_upstream_source_reads(tmp_path, catalog):
+    one = [{"id": "p1", "input": "Is aspirin an NSAID?", "output": ["Yes."]}]
+    # One task object, pretty-printed (upstream's igakuqa and MIMIC scripts wrote .jsonl files so).
+    (tmp_path / "task59_pretty.jsonl").write_text(json.dumps(_task(Instances=one), indent=4) + "\n", "utf-8")
+    # One task object on one line.
+    (tmp_path / "task60_line.jsonl").write_text(json.dumps(_task(Instances=one)) + "\n", "utf-8")
+    # One instance per line: no header, so the task card's definition and languages apply.
+    (tmp_path / "task52_bare_test_only.jsonl").write_text(
+        '{"input": "Why is the sky blue?", "output": "Rayleigh scattering."}\n\n'
+        '{"id": "r2", "input": "Why is blood red?", "output": ["Haemoglobin.", "Iron in haem."]}\n', "utf-8")
+    # Hugging Face Super-NaturalInstructions rows: an Instance object and the task's header keys.
+    rows = [{"id": f"t11-{n}", "Task": "task11", **_SNI_HEADER,
+             "Instance": {"id": f"t11-{n}", "input": f"Context {n}.", "output": [f"Question {n}?"]}}
+            for n in (1, 2)]
+    (tmp_path / "task11_sni_rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows), "utf-8")
+    records, rejections = _convert(catalog, tmp_path)
+    assert rejections == []
+    bare_id = derived_raw_id("task52_bare_test_only.jsonl", 0, "Why is the sky blue?")
+    assert [(r.task_id, r.origin, r.raw_id, r.output) for r in records] == [
+        ("task11", "task11_sni_rows.jsonl, line 1", "t11-1", "Question 1?"),
+        ("task11", "task11_sni_rows.jsonl, line 2", "t11-2", "Question 2?"),
+        ("task52", "task52_bare_test_only.jsonl, line 1", bare_id, "Rayleigh scattering."),
+        ("task52", "task52_bare_test_only.jsonl, line 3", "r2", "Haemoglobin."),
+        ("task59", "task59_pretty.jsonl, Instances[0]", "p1", "Yes."),
+        ("task60", "task60_line.jsonl, Instances[0]", "p1", "Yes."),
+    ]
+    assert records[0].license == "MIT"
+    assert records[0].instruction == "Answer the question."
+    assert records[2].instruction == catalog.registry.get("task52").definition
+    assert {r.split.value for r in records[2:4]} == {"test"}
+    assert records[4].license == "CC-BY-4.0"
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "problem"),
+    [
+        ('{"input": "q", "output": "a"}\n{not json}\n', "line 2", "not a JSON object"),
+        ('{"input": "q", "output": "a"}\n{"output": "b"}\n', "line 2.input", "missing required key"),
+        ('{"input": "q", "output": "a"}\n{"input": "q2"}\n', "line 2.output", "missing required key"),
+        ('{"id": "1", "input": "q", "output": "a"}\n{"id": "1", "input": "q2", "output": "b"}\n', "line 2.id",
+         "duplicate id '1' (first at line 1)"),
+        (json.dumps({"Task": "t", **_SNI_HEADER, "Instance": {"input": "q", "output": "a"}}) + "\n"
+         + json.dumps({**_SNI_HEADER, "Definition": ["Other."], "Instance": {"input": "q2", "output": "b"}}),
+         "line 2", "header keys differ from line 1 (Definition)"),
+        (json.dumps({**_SNI_HEADER, "Instance": {"input": "q", "output": "a"}}) + "\n"
+         + '{"input": "q2", "output": "b"}\n', "line 2", "expected an Instance object"),
+        (json.dumps(_task()) + "\n" + json.dumps(_task()) + "\n", "line 2, column 1", "Extra data"),
+    ],
+)
+def test_jsonl_problems_reject_the_file(tmp_path, text, where, problem):
+    path = tmp_path / "task52_bad.jsonl"
+    path.write_text(text, encoding="utf-8")
+    error = _one_error(path)
+    assert error.path == str(path)
+    assert (error.where, error.problem[: len(problem)]) == (where, problem)
+
+
+def test_every_valid_output_is_kept_for_scoring(tmp_path, catalog):
+    _write(tmp_path, "task114_multi.json", _task())
+    source = catalog.get("task_files")
+    records, rejections = _convert(catalog, tmp_path)
+    assert rejections == []
+    assert [r.output for r in records] == [
+        "Is running with a cold safe?", "What makes ears pop in flight?", "Does coffee harm the heart?",
+    ]
+    # Records carry the first output; every valid output of a several-answer instance is handed over.
+    assert source.valid_outputs(tmp_path) == {records[1].id: ("What makes ears pop in flight?", "Why do ears pop?")}
+    # An id another file already used keeps the first file's outputs (the first occurrence keeps the id).
+    again = _task(Instances=[{"id": "a-2", "input": "Other question?", "output": ["x", "y"]}])
+    _write(tmp_path, "task114_multi_z.json", again)
+    assert source.valid_outputs(tmp_path) == {records[1].id: ("What makes ears pop in flight?", "Why do ears pop?")}
+    sample_outputs = [tuple(i.output) for f in (JSON_SAMPLE, XLSX_SAMPLE) for i in read_contributor_file(f).instances]
+    sample_records, _ = _convert(catalog, None)
+    expected = {r.id: o for r, o in zip(sample_records, sample_outputs, strict=True) if len(o) > 1}
+    assert len(expected) == 2
+    assert source.valid_outputs(source.sample_dir) == expected

@@ -1,4 +1,4 @@
-"""Contributed task files: every ``task*.json`` and ``*.xlsx`` under the raw folder.
+"""Contributed task files: every ``task*.json``, ``task*.jsonl`` and ``*.xlsx`` under the raw folder.
 
 A generic source (``native = false``): the files are not a corpus but task
 files contributors write in the MedS-Ins contributor formats (see
@@ -10,9 +10,17 @@ files contributors write in the MedS-Ins contributor formats (see
 * **Validation** — the whole file is checked first (schema, duplicate ids); a
   bad file is rejected with one error naming the file and the JSON path or
   sheet row, and yields nothing.
+* **Forms** — JSON, the Excel workbook (the official template with its
+  ``Task Card`` title included), and the ``.jsonl`` forms the ``upstream``
+  source reads: one task object, one instance per line (no header: the task
+  card's definition and languages apply), or Super-NaturalInstructions rows.
+  Blank and NaN ids are absent ids; NaN reads as Python's json reads it (see
+  :mod:`medsins.taskfile`).
 * **Outputs** — one record per instance, the first listed output being the
-  reference answer (upstream MedS-Ins trains on ``output[0]`` too); further
-  valid outputs are not carried, since a row has one output.
+  reference answer (upstream MedS-Ins trains on ``output[0]`` too). A record
+  has one output, so the full list of an instance with several valid outputs
+  is handed over by :meth:`Converter.valid_outputs` (record id → outputs),
+  for scoring, until records carry references.
 * **Few-shot leakage** — an instance whose input is also a ``Positive
   Examples`` input is reported and skipped (Super-NaturalInstructions rule).
 * **Split** — a ``_test`` / ``_train`` word in the file name, else
@@ -42,6 +50,7 @@ from medsins.taskfile import (
     derived_raw_id,
     language_code,
     read_contributor_file,
+    several_outputs,
     split_marker,
     task_id_from_name,
 )
@@ -60,13 +69,32 @@ class Converter(Source):
     def task_files(self, raw_dir: Path) -> list[Path]:
         """The contributor files under ``raw_dir``, sorted by path."""
         found = [
-            p for p in self.files(raw_dir, "*.json", required=False) if p.name.lower().startswith("task")
+            p
+            for pattern in ("*.json", "*.jsonl")
+            for p in self.files(raw_dir, pattern, required=False)
+            if p.name.lower().startswith("task")
         ] + [p for p in self.files(raw_dir, "*.xlsx", required=False) if not p.name.startswith("~$")]
         if not found:
-            raise InputError(raw_dir, None, "no contributor task file (task<N>_<name>.json or .xlsx)")
+            raise InputError(raw_dir, None, "no contributor task file (task<N>_<name>.json, .jsonl or .xlsx)")
         return sorted(found)
 
     def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
+        for example, _ in self._examples_and_outputs(raw_dir, report):
+            yield example
+
+    def valid_outputs(self, raw_dir: Path) -> dict[str, tuple[str, ...]]:
+        """Record id → every valid output, for each instance that lists two or more.
+
+        A record carries only the first (its ``output``); the others are valid
+        answers too, kept here for scoring until records have a field for them. Keys are
+        the ids the convert stage gives; of instances sharing an id, the first counts.
+        Problems are not reported here (``convert`` reports them).
+        """
+        return several_outputs(self.id, self._examples_and_outputs(raw_dir, lambda error: None))
+
+    def _examples_and_outputs(
+        self, raw_dir: Path, report: Reporter
+    ) -> Iterator[tuple[Example, tuple[str, ...]]]:
         for path in self.task_files(raw_dir):
             try:
                 task_id = self._task_id(path)
@@ -90,7 +118,7 @@ class Converter(Source):
                 parsed = read_contributor_file(path)
             except InputError:
                 continue
-            for demo in parsed.task.positive_examples:
+            for demo in parsed.task.positive_examples if parsed.task is not None else ():
                 demos.setdefault(task_id or path.name, []).append((demo.input, demo.output[0]))
         return demos
 
@@ -111,13 +139,11 @@ class Converter(Source):
     def _file_split(parsed: ParsedTaskFile) -> str | None:
         """``train``/``test``, ``both`` (Train/Test) or None (not stated), from name and Split Type."""
         marker = split_marker(parsed.path.name)
-        declared = (parsed.task.split_type or "").lower() or None
+        split_type = parsed.task.split_type if parsed.task is not None else None
+        declared = (split_type or "").lower() or None
         declared = "both" if declared == "train/test" else declared
         if marker and declared and declared != "both" and declared != marker:
-            raise InputError(
-                parsed.path, "Split Type",
-                f"says {parsed.task.split_type!r} but the file name says {marker}",
-            )
+            raise InputError(parsed.path, "Split Type", f"says {split_type!r} but the file name says {marker}")
         return marker or declared
 
     def _split(self, task_id: str, file_split: str | None, raw_id: str) -> Split:
@@ -133,14 +159,16 @@ class Converter(Source):
 
     def _examples(
         self, parsed: ParsedTaskFile, task_id: str, file_split: str | None, report: Reporter
-    ) -> Iterator[Example]:
+    ) -> Iterator[tuple[Example, tuple[str, ...]]]:
         task, path = parsed.task, parsed.path
-        demos = {_key(d.input): i for i, d in enumerate(task.positive_examples)}
-        instruction = task.definition[0]
-        input_language = language_code(task.input_language)
-        output_language = language_code(task.output_language)
-        license_id = task.license
-        for index, instance in enumerate(task.instances):
+        # A file of bare instances (JSON Lines) has no header: the task card's definition,
+        # languages and the manifest's license apply.
+        demos = {_key(d.input): i for i, d in enumerate(task.positive_examples if task else ())}
+        instruction = task.definition[0] if task else None
+        input_language = language_code(task.input_language) if task else None
+        output_language = language_code(task.output_language) if task else None
+        license_id = task.license if task else None
+        for index, instance in enumerate(parsed.instances):
             where = parsed.where(index)
             if _key(instance.input) in demos:
                 report(InputError(
@@ -150,7 +178,7 @@ class Converter(Source):
                 ))
                 continue
             raw_id = instance.id or derived_raw_id(path.name, index, instance.input)
-            yield Example(
+            example = Example(
                 task_id=task_id,
                 split=self._split(task_id, file_split, raw_id),
                 input=instance.input,
@@ -162,3 +190,4 @@ class Converter(Source):
                 output_language=output_language,
                 license=license_id,
             )
+            yield example, tuple(instance.output)

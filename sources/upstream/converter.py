@@ -17,11 +17,25 @@ A generic source (``native = false``) for the Hub task files
 
 Quirks tolerated: file-name typos (only the ``task<N>`` prefix is read), output
 as a string or a list (the first is the reference, as upstream trains), a
-number as output, ``Definition`` as a string or a list, missing ids (a stable
-id is derived from the file name, the instance index and a hash of the input).
-A bad instance is reported with its place (``Instances[7]`` / ``line 7``) and
-skipped; a file that cannot be read is reported and the other files go on.
-Records already yielded from a file that turns out truncated are kept.
+number as output, ``Definition`` as a string or a list, missing, blank or NaN
+ids (a stable id is derived from the file name, the instance index and a hash
+of the input). A bad instance is reported with its place (``Instances[7]`` /
+``line 7`` / ``Instances[7].output[1]``) and skipped; a file that cannot be
+read is reported and the other files go on. Records already yielded from a
+file that turns out truncated are kept.
+
+NaN / Infinity (what ``json.dump`` writes for a pandas missing value; upstream
+reads its files with ``json.load``, which accepts them) are read as Python's
+json reads them. The streaming parser rejects them, so when a file fails to
+parse it is streamed once into a temporary copy with those tokens marked
+(:func:`~medsins.taskfile.write_finite_json_copy`: flat memory, disk the size
+of the file) and read from the copy; a file without them keeps its original
+error. NaN in a header field means absent; NaN where a string is required
+rejects that instance only ("output must be a string ..., got NaN").
+
+Several valid outputs: the first is the record's ``output``; all of them, for
+scoring, come from :meth:`Converter.valid_outputs` (record id → outputs) until
+records carry references. A bad further output rejects the instance.
 
 Split: test when the file is under a MedS-Bench category folder (``MCQA``,
 ``NER``, ``Text_summarization``, …) or a ``test`` folder, when its name has a
@@ -32,7 +46,9 @@ is never moved to train.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,13 +59,18 @@ from medsins.plugins import Reporter, Source
 from medsins.records import Example, Split, TaskSplit
 from medsins.registry import builtin_registry
 from medsins.taskfile import (
+    OutputError,
     derived_raw_id,
     first_text,
+    json_layout,
     language_code,
-    output_text,
+    output_texts,
+    restore_non_finite,
+    several_outputs,
     spdx_license,
     split_marker,
     task_id_from_name,
+    write_finite_json_copy,
 )
 
 #: MedS-Bench's category folders (with its own spelling, e.g. Fact_verication).
@@ -60,9 +81,6 @@ BENCH_FOLDERS = frozenset({
 })
 #: Other folder names that hold test files.
 TEST_FOLDERS = frozenset({"test", "tests", "meds-bench", "meds_bench", "medsbench", "benchmark"})
-
-#: First keys of a .jsonl file with one instance per line (otherwise it is one task object).
-_LINE_KEYS = frozenset({"id", "input", "output", "Instance", "Task"})
 
 
 @dataclass(frozen=True)
@@ -108,6 +126,22 @@ class Converter(Source):
         return sorted(found)
 
     def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
+        for example, _ in self._examples_and_outputs(raw_dir, report):
+            yield example
+
+    def valid_outputs(self, raw_dir: Path) -> dict[str, tuple[str, ...]]:
+        """Record id → every valid output, for each instance that lists two or more.
+
+        A record carries only the first (its ``output``); the others are valid
+        answers too, kept here for scoring until records have a field for them. Keys are
+        the ids the convert stage gives; of instances sharing an id, the first counts.
+        Streams the files again; problems are not reported here (``convert`` does).
+        """
+        return several_outputs(self.id, self._examples_and_outputs(raw_dir, lambda error: None))
+
+    def _examples_and_outputs(
+        self, raw_dir: Path, report: Reporter
+    ) -> Iterator[tuple[Example, tuple[str, ...]]]:
         for path in self.task_files(raw_dir):
             try:
                 yield from self._convert_file(Path(raw_dir), path, report)
@@ -116,7 +150,9 @@ class Converter(Source):
 
     # -- per file ------------------------------------------------------------------------
 
-    def _convert_file(self, raw_dir: Path, path: Path, report: Reporter) -> Iterator[Example]:
+    def _convert_file(
+        self, raw_dir: Path, path: Path, report: Reporter
+    ) -> Iterator[tuple[Example, tuple[str, ...]]]:
         task_id = task_id_from_name(path.name) or ""
         if task_id not in self.manifest.tasks:
             problem = f"{task_id} (from the file name) is not a MedS-Ins or MedS-Bench task"
@@ -133,32 +169,51 @@ class Converter(Source):
 
     def _instances(self, path: Path, report: Reporter) -> Iterator[tuple[int, str, Any, _Header]]:
         """``(index, where, instance, header)`` for each instance of the file, streamed."""
-        layout = _layout(path)
-        if layout == "lines":
+        layout = json_layout(path)
+        if layout == "lines":  # json.loads per line: NaN / Infinity are read as Python reads them
             for index, (where, row) in enumerate(read_jsonl(path, on_error=report)):
                 if isinstance(row.get("Instance"), dict):  # a Hugging Face SNI row
                     yield index, where, row["Instance"], _Header.of(row)
                 else:
                     yield index, where, row, _Header()
             return
-        if layout == "array":
-            for index, (_, item) in enumerate(iter_json_array(path, "item")):
-                yield index, f"[{index}]", item, _Header()
-            return
-        header = read_json_header(path, skip=("Instances",))
-        instances = header.get("Instances")
-        if instances is None:
-            raise InputError(path, None, "no Instances key")
-        if not (isinstance(instances, Skipped) and instances.kind == "array"):
-            raise InputError(path, "Instances", f"expected an array, got {instances.kind}")
-        context = _Header.of(header)
-        for index, (_, item) in enumerate(iter_json_array(path, "Instances.item")):
-            yield index, f"Instances[{index}]", item, context
+        with ExitStack() as stack:
+            source, context, prefix, name = path, _Header(), "item", "[{}]"
+            if layout == "object":
+                prefix, name = "Instances.item", "Instances[{}]"
+                try:
+                    header = read_json_header(path, skip=("Instances",))
+                except InputError as exc:
+                    source = _finite_copy(path, exc, stack)  # raises exc when the file has no NaN / Infinity
+                    header = restore_non_finite(_as_original(path, read_json_header, source, skip=("Instances",)))
+                instances = header.get("Instances")
+                if instances is None:
+                    raise InputError(path, None, "no Instances key")
+                if not (isinstance(instances, Skipped) and instances.kind == "array"):
+                    raise InputError(path, "Instances", f"expected an array, got {instances.kind}")
+                context = _Header.of(header)
+            ended: list[InputError] = []
+            done = 0
+            for index, (_, item) in enumerate(iter_json_array(source, prefix, on_error=ended.append)):
+                yield index, name.format(index), item if source is path else restore_non_finite(item), context
+                done += 1
+            if ended and source is path:  # NaN / Infinity met while streaming (an array): go on from the copy
+                try:
+                    source = _finite_copy(path, ended[0], stack)
+                except InputError:
+                    source = path  # no NaN / Infinity: the original error stands
+                if source is not path:
+                    ended.clear()
+                    for index, (_, item) in enumerate(iter_json_array(source, prefix, on_error=ended.append)):
+                        if index >= done:
+                            yield index, name.format(index), restore_non_finite(item), context
+            for error in ended:
+                report(type(error)(path, error.where, error.problem))  # named after the file, not the copy
 
     def _example(
         self, path: Path, task_id: str, split: Split, index: int, where: str, item: Any,
         header: _Header, seen: set[int],
-    ) -> Example:
+    ) -> tuple[Example, tuple[str, ...]]:
         if not isinstance(item, dict):
             raise InputError(path, where, f"expected an instance object, got {type(item).__name__}")
         text = item.get("input")
@@ -168,9 +223,10 @@ class Converter(Source):
         if "output" not in item:
             raise InputError(path, where, "missing output")
         try:
-            output = output_text(item["output"])
-        except ValueError as exc:
-            raise InputError(path, f"{where}.output", str(exc)) from None
+            outputs = output_texts(item["output"])
+        except OutputError as exc:
+            place = f"{where}.output" if exc.index is None else f"{where}.output[{exc.index}]"
+            raise InputError(path, place, str(exc)) from None
         raw = item.get("id")
         if isinstance(raw, int | str) and not isinstance(raw, bool) and str(raw).strip():
             raw_id = str(raw).strip()
@@ -181,11 +237,11 @@ class Converter(Source):
         if key in seen:
             raise InputError(path, where, f"duplicate id {raw_id!r} in this file")
         seen.add(key)
-        return Example(
+        example = Example(
             task_id=task_id,
             split=split,
             input=text,
-            output=output,
+            output=outputs[0],
             raw_id=raw_id,
             origin=self.origin(path, where),
             instruction=header.instruction,
@@ -193,29 +249,25 @@ class Converter(Source):
             output_language=header.output_language,
             license=header.license,
         )
+        return example, tuple(outputs)
 
 
-def _layout(path: Path) -> str:
-    """``object`` (one task object), ``array`` (a list of instances) or ``lines`` (JSON Lines)."""
-    import ijson
-
+def _finite_copy(path: Path, error: InputError, stack: ExitStack) -> Path:
+    """A temporary copy of ``path`` with NaN / Infinity marked, or ``error`` raised when it has none."""
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="medsins-upstream-")))
+    copy = folder / path.name
     try:
-        with path.open("rb") as handle:
-            head = handle.read(65536).removeprefix(b"\xef\xbb\xbf").lstrip()
-            if not head:
-                raise InputError(path, None, "file is empty")
-            if head.startswith(b"["):
-                return "array"
-            if path.suffix.lower() != ".jsonl":
-                return "object"
-            handle.seek(0)
-            events = ijson.basic_parse(handle)
-            try:
-                first, second = next(events), next(events)
-            except (ijson.JSONError, StopIteration):
-                return "lines"  # read_jsonl reports the bad line
-    except OSError as exc:
-        raise InputError(path, None, f"cannot read: {exc.strerror}") from None
-    if first[0] == "start_map" and second[0] == "map_key" and second[1] not in _LINE_KEYS:
-        return "object"
-    return "lines"
+        replaced = write_finite_json_copy(path, copy)
+    except OSError:
+        raise error from None
+    if not replaced:
+        raise error
+    return copy
+
+
+def _as_original(path: Path, reader: Any, copy: Path, **kwargs: Any) -> Any:
+    """``reader(copy, **kwargs)``, with any error named after ``path`` (the file the copy was made of)."""
+    try:
+        return reader(copy, **kwargs)
+    except InputError as exc:
+        raise type(exc)(path, exc.where, exc.problem) from None
