@@ -80,3 +80,33 @@ def test_group_by_question_keeps_first_seen_order(tmp_path):
         ("article 1, paragraph 1, question 1 (id 1)", ["1", "3"]),
         ("article 1, paragraph 2, question 1 (id 2)", ["2"]),
     ]
+
+
+def test_questions_know_their_article_and_paragraph(tmp_path):
+    path = _write(tmp_path / "qa.json", {"data": [
+        {"paragraphs": [{"context": "one", "qas": [{"id": "1", "question": "Q?", "answers": [{"text": "one"}]}]},
+                        {"context": "two", "qas": [{"id": "2", "question": "Q?", "answers": [{"text": "two"}]}]}]},
+        {"paragraphs": [{"context": "three", "qas": [{"id": "3", "question": "Q?", "answers": [{"text": "three"}]}]}]},
+    ]})
+    assert [(q.id, q.article_number, q.paragraph_number) for _, q in read_squad(path)] == [
+        ("1", 1, 1), ("2", 1, 2), ("3", 2, 1),
+    ]
+
+
+def test_group_by_question_per_context(tmp_path):
+    """per_context=True never puts questions about different contexts (articles) in one group."""
+    path = _write(tmp_path / "qa.json", {"data": [
+        {"paragraphs": [{"context": "one", "qas": [
+            {"id": "1", "question": "What is discussed in this publication?", "answers": [{"text": "one"}]},
+            {"id": "2", "question": "What is discussed in this publication? ", "answers": [{"text": "on"}]},
+        ]}]},
+        {"paragraphs": [{"context": "two", "qas": [
+            {"id": "3", "question": "What is discussed in this publication?", "answers": [{"text": "two"}]},
+        ]}]},
+    ]})
+    groups = group_by_question(read_squad(path), per_context=True)
+    assert [(where, [q.id for q in qs]) for where, qs in groups] == [
+        ("article 1, paragraph 1, question 1 (id 1)", ["1", "2"]),
+        ("article 2, paragraph 1, question 1 (id 3)", ["3"]),
+    ]
+    assert [[q.id for q in qs] for _, qs in group_by_question(read_squad(path))] == [["1", "2", "3"]]

@@ -1,4 +1,4 @@
-"""COVID-QA source: the SQuAD v2 sample, merged repeated questions, bad questions."""
+"""COVID-QA source: the SQuAD v2 sample, one item per article and question, bad questions."""
 
 from __future__ import annotations
 
@@ -24,10 +24,11 @@ def sample(catalog):
     return convert(catalog, None)
 
 
-def test_sample_one_item_per_question_text(sample):
+def test_sample_one_item_per_article_and_question(sample):
     records, rejections = sample
     assert rejections == []
-    assert [r.raw_id for r in records] == ["101", "102", "202", "301"]
+    # "What is the incubation period ...?" is asked of two articles: one record per article.
+    assert [r.raw_id for r in records] == ["101", "102", "201", "202", "301"]
     assert {(r.task_id, r.split) for r in records} == {("task105", Split.TRAIN)}
     # Answers are the annotated spans of the contexts.
     document = json.loads(SAMPLE.read_text())
@@ -42,12 +43,21 @@ def test_sample_one_item_per_question_text(sample):
 
 def test_sample_exact_records(sample):
     by_id = {r.raw_id: r for r in sample[0]}
-    merged = by_id["101"]
-    assert merged.input == "What is the incubation period of the novel coronavirus?"
-    # Asked of two articles (ids 101 and 201): one item, both answers in file order.
-    assert merged.output == "a median of 5 days\n\nfrom 2 to 14 days"
-    assert merged.origin == "COVID-QA.json, article 1, paragraph 1, question 1 (id 101)"
+    document = json.loads(SAMPLE.read_text())
+    contexts = [article["paragraphs"][0]["context"] for article in document["data"]]
+    # Asked of two articles (ids 101 and 201): each article's answer in its own record, whose
+    # input carries that article (the question alone would be one input with two answers).
+    first, second = by_id["101"], by_id["201"]
+    assert first.input == f"{contexts[0]}\n\nQuestion: What is the incubation period of the novel coronavirus?"
+    assert first.output == "a median of 5 days"
+    assert second.input == f"{contexts[1]}\n\nQuestion: What is the incubation period of the novel coronavirus?"
+    assert second.output == "from 2 to 14 days"
+    assert "article" in first.instruction and first.instruction == second.instruction
+    assert first.origin == "COVID-QA.json, article 1, paragraph 1, question 1 (id 101)"
+    # A question asked of one article only: the question alone, the task's own instruction.
+    assert by_id["301"].input == "What does remdesivir inhibit?"
     assert by_id["301"].output == "the viral RNA-dependent RNA polymerase"
+    assert by_id["301"].instruction == by_id["102"].instruction != first.instruction
 
 
 def test_ids_deterministic(sample, catalog):
@@ -77,5 +87,40 @@ def test_not_squad_names_the_file(tmp_path, catalog):
     records, rejections = convert(catalog, tmp_path)
     assert records == []
     assert [(r.origin, r.reason) for r in rejections] == [
-        ("COVID-QA.json", "expected a SQuAD object with a 'data' list"),
+        ("COVID-QA.json", "expected a SQuAD object with a 'data' list; the rest of the file was not read"),
     ]
+
+
+def test_same_question_in_two_articles_never_merges_their_answers(tmp_path, catalog):
+    """A context-free question asked of several articles: one record per article, never joined answers."""
+    generic = "What is discussed in this publication?"
+    (tmp_path / "COVID-QA.json").write_text(json.dumps({"data": [
+        {"paragraphs": [{"context": "Bats host many coronaviruses. This paper reviews bat coronaviruses.",
+                         "document_id": 1593, "qas": [
+                             {"id": 2466, "question": generic, "is_impossible": False,
+                              "answers": [{"text": "bat coronaviruses", "answer_start": 49}]},
+                             {"id": 2467, "question": generic + " ", "is_impossible": False,
+                              "answers": [{"text": "This paper reviews bat coronaviruses", "answer_start": 30}]},
+                             {"id": 2468, "question": "Which animals host many coronaviruses?", "is_impossible": False,
+                              "answers": [{"text": "Bats", "answer_start": 0}]},
+                         ]}]},
+        {"paragraphs": [{"context": "We describe a MERS outbreak in a hospital.", "document_id": 1698, "qas": [
+            {"id": 2720, "question": generic, "is_impossible": False,
+             "answers": [{"text": "a MERS outbreak in a hospital", "answer_start": 12}]},
+        ]}]},
+    ]}))
+    records, rejections = convert(catalog, tmp_path)
+    assert rejections == []
+    by_id = {r.raw_id: r for r in records}
+    assert [r.raw_id for r in records] == ["2466", "2468", "2720"]
+    # Within one article, repeated asks of the question are one record with that article's answers.
+    assert by_id["2466"].output == "bat coronaviruses\n\nThis paper reviews bat coronaviruses"
+    assert by_id["2720"].output == "a MERS outbreak in a hospital"
+    assert "MERS" not in by_id["2466"].output and "bat" not in by_id["2720"].output
+    assert by_id["2466"].input == (
+        "Bats host many coronaviruses. This paper reviews bat coronaviruses.\n\nQuestion: " + generic
+    )
+    assert by_id["2720"].input == "We describe a MERS outbreak in a hospital.\n\nQuestion: " + generic
+    assert by_id["2468"].input == "Which animals host many coronaviruses?" and by_id["2468"].output == "Bats"
+    assert len({r.id for r in records}) == 3
+    assert len({r.input for r in records}) == 3  # one output per input

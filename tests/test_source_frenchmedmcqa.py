@@ -11,6 +11,7 @@ from medsins.convert import Rejection, convert_source
 from medsins.records import Record, Split
 
 SOURCE = "frenchmedmcqa"
+FILES = ("dev.json", "test.json", "train.json")
 
 
 def convert(catalog, raw: Path | None) -> tuple[list[Record], list[Rejection]]:
@@ -105,15 +106,20 @@ def test_bad_items_are_reported(catalog, tmp_path):
         {**good, "id": "3", "correct_answers": ["a", "b"], "nbr_correct_answers": 3},
         {**good, "id": "4", "answers": {"a": "x", "c": "y"}},
         {**good, "id": "5", "question": ""},
+        {**good, "id": "6", "answers": dict(zip("abcdf", "vwxyz", strict=True))},
+        {**good, "id": "7", "answers": dict(zip("edcba", "vwxyz", strict=True))},
     ]
     (tmp_path / "test.json").write_text(json.dumps(items), encoding="utf-8")
     records, rejections = convert(catalog, tmp_path)
-    assert [(r.raw_id, r.split, r.output) for r in records] == [("1", Split.TEST, "B. w")]
+    # Item 7 lists its options e..a: they are taken in letter order, so B is still "y".
+    assert [(r.raw_id, r.split, r.output) for r in records] == [("1", Split.TEST, "B. w"), ("7", Split.TEST, "B. y")]
+    assert records[1].options == ["A. z", "B. y", "C. x", "D. w", "E. v"]
     assert [(j.origin, j.reason) for j in rejections] == [
         ("test.json, record 2", "correct answer(s) ['f'] not among the options ['a', 'b', 'c', 'd', 'e']"),
         ("test.json, record 3", "nbr_correct_answers is 3 but correct_answers lists ['a', 'b']"),
-        ("test.json, record 4", "option letters ['a', 'c'] are not a, b, c, ... in order"),
+        ("test.json, record 4", "option letters ['a', 'c'] are not a, b, c, ... without a gap"),
         ("test.json, record 5", "missing or empty 'question'"),
+        ("test.json, record 6", "option letters ['a', 'b', 'c', 'd', 'f'] are not a, b, c, ... without a gap"),
     ]
 
 
@@ -122,3 +128,20 @@ def test_no_known_file_is_an_error(catalog, tmp_path):
     records, rejections = convert(catalog, tmp_path)
     assert records == [] and len(rejections) == 1
     assert "no FrenchMedMCQA file" in rejections[0].reason
+
+
+def test_full_corpus_option_keys_in_any_order(catalog, fullcorpora):
+    """train.json record 2067 lists its options a, c, d, e, b: a valid item (answers a and d)."""
+    raw = fullcorpora / SOURCE
+    items = json.loads((raw / "train.json").read_text(encoding="utf-8"))
+    assert list(items[2066]["answers"]) == ["a", "c", "d", "e", "b"]
+    records, rejections = convert(catalog, raw)
+    assert rejections == []
+    total = sum(len(json.loads((raw / name).read_text(encoding="utf-8"))) for name in FILES)
+    assert len(records) == total == 3105
+    item = items[2066]
+    (record,) = [r for r in records if r.origin == "train.json, record 2067"]
+    assert record.raw_id == item["id"]
+    assert record.options == [f"{k.upper()}. {item['answers'][k].strip()}" for k in "abcde"]
+    assert record.output == "\n".join([f"A. {item['answers']['a'].strip()}", f"D. {item['answers']['d'].strip()}"])
+    assert record.options[1] == "B. Aucune de ces réponses n'est exacte"

@@ -104,12 +104,44 @@ def test_unusable_questions_are_reported(catalog, tmp_path):
     (tmp_path / "114-C_translate.jsonl").write_text(json.dumps(translation) + "\n", encoding="utf-8")
     (tmp_path / "114-C_metadata.jsonl").write_text('{"problem_id": "114C1"}\n', encoding="utf-8")
     records, rejections = convert(catalog, tmp_path)
-    assert [(r.raw_id, r.split, r.output) for r in records] == [("114C1", Split.TRAIN, "A. あ")]
+    # A question written in English (the exam has a few) is kept, with English as its language.
+    assert [(r.raw_id, r.split, r.output, r.input_language, r.output_language) for r in records] == [
+        ("114C1", Split.TRAIN, "A. あ", "ja", "ja"),
+        ("114C3", Split.TRAIN, "A. あ", "en", "en"),
+    ]
     assert [(j.origin, j.reason) for j in rejections] == [
         ("114-C.jsonl, line 2", "no options: a numeric-answer question (['26']), not multiple choice"),
-        ("114-C.jsonl, line 3", "the question is written in English, not Japanese"),
         ("114-C.jsonl, line 4", "answer ['f'] is not a list of option letters a, b, c, d, e"),
         ("114-C.jsonl, line 5", "answer ['b'] differs from ['c'] in 114-C_translate.jsonl"),
         ("114-C.jsonl, line 6",
          "not a JSON object: Expecting property name enclosed in double quotes (column 2)"),
     ]
+
+
+def test_full_corpus_keeps_the_english_questions(catalog, fullcorpora):
+    """116A61, 116C23 and 116E38 are written in English in the exam itself: MCQA records in English."""
+    raw = fullcorpora / SOURCE
+    questions = {
+        q["problem_id"]: q
+        for path in sorted(raw.glob("116-?.jsonl"))
+        for q in read_lines(path)
+    }
+    records, rejections = convert(catalog, raw)
+    # Only the three numeric-answer questions (no options) are not MCQA records.
+    assert sorted(j.origin for j in rejections) == [
+        "116-B.jsonl, line 50", "116-C.jsonl, line 75", "116-F.jsonl, line 74",
+    ]
+    assert all(j.reason.startswith("no options: a numeric-answer question") for j in rejections)
+    assert len(records) == len(questions) - 3 == 397
+    english = {r.raw_id: r for r in records if r.input_language == "en"}
+    assert sorted(english) == ["116A61", "116C23", "116E38"]
+    for problem_id, record in english.items():
+        question = questions[problem_id]
+        assert len(question["choices"]) == 5 and len(question["answer"]) == 1
+        assert record.output_language == "en" and record.split == Split.TEST
+        letter = question["answer"][0]
+        assert record.output == f"{letter.upper()}. {question['choices'][ord(letter) - ord('a')]}"
+        assert record.input.splitlines()[0] == question["problem_text"].strip()
+        assert "written in English" in record.instruction
+    assert english["116C23"].output == "C. Date and place of birth"
+    assert {(r.input_language, r.output_language) for r in records if r.raw_id not in english} == {("ja", "ja")}

@@ -103,10 +103,14 @@ def test_real_objective_labels_and_mismatch_pairs(real, raw):
         expected = "1" if objective & {label.upper() for label in items[record.raw_id]["LABELS"]} else "0"
         assert record.output == expected
     assert {r.output for r in task14} == {"0", "1"}
+    # The negative pairs an item with the next item of the same split (wrapping round), never itself.
+    _, truth = raw
+    same_split = {pmid: [p for p in pmids if (p in truth) == (pmid in truth)] for pmid in pmids}
     for record in (r for r in records if r.raw_id.endswith(":mismatch")):
         pmid = record.raw_id.split(":")[0]
-        nxt = pmids[(pmids.index(pmid) + 1) % len(pmids)]
-        assert record.output == "no"
+        group = same_split[pmid]
+        nxt = group[(group.index(pmid) + 1) % len(group)]
+        assert nxt != pmid and record.output == "no"
         assert record.input.endswith(items[nxt]["LONG_ANSWER"].strip())
 
 
@@ -122,3 +126,31 @@ def test_sample_converts(pubmedqa, catalog):
     records, rejections = _convert(pubmedqa, None, catalog.registry)
     assert rejections == []
     assert {r.task_id for r in records} == set(pubmedqa.manifest.tasks)
+
+
+def _long_answers(items: dict, pmids) -> set[str]:
+    return {items[p]["LONG_ANSWER"].strip() for p in pmids}
+
+
+def test_full_corpus_task12_negatives_stay_in_their_split(fullcorpora, pubmedqa, catalog):
+    """No train record carries a test item's long answer (task12 once paired each item with the next one's)."""
+    folder = fullcorpora / "pubmedqa"
+    items = json.loads((folder / "ori_pqal.json").read_text("utf-8"))
+    truth = json.loads((folder / "test_ground_truth.json").read_text("utf-8"))
+    records, rejections = _convert(pubmedqa, folder, catalog.registry)
+    assert rejections == []
+    test_ids = set(truth) & set(items)
+    assert (len(items), len(test_ids)) == (1000, 500)
+    test_answers = _long_answers(items, test_ids)
+    train_answers = _long_answers(items, set(items) - test_ids)
+    train = [r for r in records if r.split.value == "train"]
+    test = [r for r in records if r.split.value == "test"]
+    assert sum(r.task_id == "task12" for r in train) == 2 * 500
+    assert sum(r.task_id == "task12" for r in test) == 2 * 500
+    for record in train:
+        assert not any(answer in record.input or answer in record.output for answer in test_answers), record.raw_id
+    # ... and the test split's negatives use test answers only.
+    for record in (r for r in test if r.raw_id.endswith(":mismatch")):
+        answer = record.input.split("\nAnswer: ", 1)[1]
+        assert answer in test_answers and answer not in train_answers
+        assert answer != items[record.raw_id.split(":")[0]]["LONG_ANSWER"].strip()

@@ -38,6 +38,9 @@ class SquadQuestion:
     is_impossible: bool = False
     title: str = ""
     paragraph: dict[str, Any] = field(default_factory=dict)
+    #: Position of the article in ``data`` and of the paragraph in it (1-based; 0 when unknown).
+    article_number: int = 0
+    paragraph_number: int = 0
 
     def answer_texts(self) -> list[str]:
         """Distinct answer texts, ordered by their offset in the context (then first seen)."""
@@ -75,7 +78,7 @@ def read_squad(path: Path, *, on_error: OnError = None) -> Iterator[tuple[str, S
                 continue
             extra = {k: v for k, v in paragraph.items() if k not in ("context", "qas")}
             for q, qa in enumerate(paragraph["qas"], start=1):
-                item = _question(qa, paragraph["context"], title, extra)
+                item = _question(qa, paragraph["context"], title, extra, (a, p))
                 qid = qa.get("id") if isinstance(qa, dict) else None
                 at = f"{where}, question {q}" + (f" (id {qid})" if qid is not None else "")
                 if isinstance(item, str):
@@ -84,7 +87,9 @@ def read_squad(path: Path, *, on_error: OnError = None) -> Iterator[tuple[str, S
                     yield at, item
 
 
-def _question(qa: Any, context: str, title: str, extra: dict[str, Any]) -> SquadQuestion | str:
+def _question(
+    qa: Any, context: str, title: str, extra: dict[str, Any], position: tuple[int, int]
+) -> SquadQuestion | str:
     """The question, or the reason it is malformed."""
     if not isinstance(qa, dict):
         return f"question is a {type(qa).__name__}, not an object"
@@ -100,20 +105,26 @@ def _question(qa: Any, context: str, title: str, extra: dict[str, Any]) -> Squad
     return SquadQuestion(
         id=str(qa.get("id", "")), question=question, context=context, answers=answers,
         is_impossible=bool(qa.get("is_impossible", False)), title=title, paragraph=extra,
+        article_number=position[0], paragraph_number=position[1],
     )
 
 
 def group_by_question(
-    items: Iterable[tuple[str, SquadQuestion]],
+    items: Iterable[tuple[str, SquadQuestion]], *, per_context: bool = False,
 ) -> list[tuple[str, list[SquadQuestion]]]:
     """Questions with the same (whitespace-normalised) text together, in first-seen order.
 
     Corpora ask one question of several paragraphs; an instruction dataset needs
-    one item per input, so converters merge the answers of a group.
+    one item per input, so converters merge the answers of a group. With
+    ``per_context``, only questions of the same paragraph (article number and
+    paragraph number) are grouped, so a group never mixes the answers of
+    different contexts: use it when the question alone does not say which
+    text it is about ("What is discussed in this publication?").
     Returns ``(where of the first, [questions])`` pairs.
     """
-    groups: dict[str, tuple[str, list[SquadQuestion]]] = {}
+    groups: dict[tuple[str, int, int], tuple[str, list[SquadQuestion]]] = {}
     for where, item in items:
-        key = " ".join(item.question.split())
+        text = " ".join(item.question.split())
+        key = (text, item.article_number, item.paragraph_number) if per_context else (text, 0, 0)
         groups.setdefault(key, (where, []))[1].append(item)
     return list(groups.values())

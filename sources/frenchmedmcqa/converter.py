@@ -8,7 +8,8 @@ letter order, and the item carries its own instruction saying that several
 options are correct (the task card asks for one).
 
 Split by file name: ``train.json`` and ``dev.json`` -> train, ``test.json`` ->
-test. An item whose options are not the letters a-e in order, whose correct
+test. The options are labelled in letter order whatever the order of their keys
+in the file. An item whose option letters are not a, b, c, ... without a gap, whose correct
 answers are not among them, or whose ``nbr_correct_answers`` disagrees with the
 list is reported.
 """
@@ -49,9 +50,11 @@ def parse_item(item: Any) -> tuple[str, str, list[str], list[str]]:
         raise ValueError("missing or empty 'question'")
     if not isinstance(answers, dict) or not answers:
         raise ValueError("'answers' must be an object of letter -> option text")
-    keys = list(answers)
+    # Options are taken in letter order whatever the order of the keys (train.json record 2067
+    # lists them a, c, d, e, b); a missing or extra letter is still an error.
+    keys = sorted(answers, key=str)
     if keys != list(LETTERS[: len(keys)].lower()):
-        raise ValueError(f"option letters {keys} are not a, b, c, ... in order")
+        raise ValueError(f"option letters {keys} are not a, b, c, ... without a gap")
     texts = [answers[key] for key in keys]
     if not all(isinstance(text, str) and text.strip() for text in texts):
         raise ValueError("an option text is missing or empty")
@@ -77,7 +80,7 @@ class Converter(Source):
             raise InputError(raw_dir, None, "no FrenchMedMCQA file (train.json, dev.json, test.json)")
         for path in sorted(paths):
             split = FILES[path.name]
-            for where, item in iter_json_array(path):
+            for where, item in iter_json_array(path, on_error=report):
                 try:
                     item_id, question, options, chosen = parse_item(item)
                 except ValueError as exc:

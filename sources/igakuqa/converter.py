@@ -7,10 +7,15 @@ correct option as ``<letter>. <text>``. Questions that ask for several options
 ("2つ選べ") have all of them as output, one a line in letter order, and their
 own instruction saying how many are correct (the task card asks for one).
 
+A few questions are written in English in the exam itself (116A61, 116C23,
+116E38: no Japanese character in the question). They are kept as MCQA records
+with English as their input and output language and their own instruction
+saying so (the task card describes Japanese questions).
+
 Split by exam number: the 116th exam (2022) and later are test, earlier exams
 train (see the manifest). Nothing is dropped silently: a question without
-options (a numeric answer), written in English, or whose answers disagree with
-its ``_translate.jsonl`` line is reported.
+options (a numeric answer) or whose answers disagree with its
+``_translate.jsonl`` line is reported.
 """
 
 from __future__ import annotations
@@ -38,9 +43,25 @@ MULTI_ANSWER_INSTRUCTION = (
     "each one as '<letter>. <option text>' (in Japanese, exactly as listed), one per line in letter order."
 )
 
+#: The instructions of a question the exam itself writes in English (one / several correct options).
+ENGLISH_INSTRUCTION = (
+    "The input is a Japanese national medical licensing exam question written in English (as in the "
+    "exam itself), with lettered answer options. Choose the one correct option and output its letter "
+    "and text (in English, exactly as listed), e.g. 'B. Aspirin'."
+)
+ENGLISH_MULTI_ANSWER_INSTRUCTION = (
+    "The input is a Japanese national medical licensing exam question written in English (as in the "
+    "exam itself), with lettered answer options, of which {count} are correct. Choose every correct "
+    "option and output each one as '<letter>. <option text>' (in English, exactly as listed), one per "
+    "line in letter order."
+)
 
-def parse_question(item: dict[str, Any]) -> tuple[str, str, list[str], list[str]]:
-    """(problem id, question, labelled options, labelled answers); ValueError if unusable."""
+
+def parse_question(item: dict[str, Any]) -> tuple[str, str, list[str], list[str], str]:
+    """(problem id, question, labelled options, labelled answers, language); ValueError if unusable.
+
+    The language is ``"ja"``, or ``"en"`` for a question without any Japanese character.
+    """
     problem_id = item.get("problem_id")
     question = item.get("problem_text")
     choices = item.get("choices")
@@ -55,14 +76,13 @@ def parse_question(item: dict[str, Any]) -> tuple[str, str, list[str], list[str]
         raise ValueError(f"no options: a numeric-answer question ({answer}), not multiple choice")
     if not all(isinstance(c, str) and c.strip() for c in choices) or len(choices) > len(LETTERS):
         raise ValueError(f"options must be 1-{len(LETTERS)} non-empty texts")
-    if not _JAPANESE.search(question):
-        raise ValueError("the question is written in English, not Japanese")
     letters = LETTERS[: len(choices)].lower()
     if not isinstance(answer, list) or not answer or any(a not in letters for a in answer):
         raise ValueError(f"answer {answer!r} is not a list of option letters {', '.join(letters)}")
     options = format_options(choices)
     chosen = [options[letters.index(a)] for a in sorted(set(answer))]
-    return problem_id.strip(), question.strip(), options, chosen
+    language = "ja" if _JAPANESE.search(question) else "en"
+    return problem_id.strip(), question.strip(), options, chosen, language
 
 
 class Converter(Source):
@@ -96,7 +116,7 @@ class Converter(Source):
             translated = self.translated_answers(path, report)
             for where, item in read_jsonl(path, on_error=report):
                 try:
-                    problem_id, question, options, chosen = parse_question(item)
+                    problem_id, question, options, chosen, language = parse_question(item)
                 except ValueError as exc:
                     report(InputError(path, where, str(exc)))
                     continue
@@ -105,6 +125,13 @@ class Converter(Source):
                     problem = f"answer {item['answer']} differs from {other} in {path.stem}_translate.jsonl"
                     report(InputError(path, where, problem))
                     continue
-                yield mcqa_example(TASK, split, question, options, chosen,
-                                   multi_answer_instruction=MULTI_ANSWER_INSTRUCTION, raw_id=problem_id,
-                                   origin=self.origin(path, where))
+                if language == "ja":
+                    yield mcqa_example(TASK, split, question, options, chosen,
+                                       multi_answer_instruction=MULTI_ANSWER_INSTRUCTION, raw_id=problem_id,
+                                       origin=self.origin(path, where))
+                    continue
+                example = mcqa_example(TASK, split, question, options, chosen,
+                                       multi_answer_instruction=ENGLISH_MULTI_ANSWER_INSTRUCTION,
+                                       raw_id=problem_id, origin=self.origin(path, where))
+                yield Example(**{**example.model_dump(), "instruction": example.instruction or ENGLISH_INSTRUCTION,
+                                 "input_language": "en", "output_language": "en"})
