@@ -407,8 +407,8 @@ def sweep_function_words(samples: Sequence[Sample], repeat: int) -> None:
         calls = sum(
             1
             for text, lang in zip(texts, langs, strict=True)
-            if lang in LATIN and (words := filt._latin_words(text)) is not None
-            and not filt._confirmed(filt._function_word_hits(words), lang)
+            if lang in LATIN and (read := filt._prose_words(text)) is not None
+            and not filt._confirmed(filt._function_word_hits(read[0]), lang)
         )
         dec = decisions(filt, samples)
         rate = throughput({"f": lambda f=filt: f.check(texts, [""] * len(texts), langs, langs)}, len(texts), repeat)

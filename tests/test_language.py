@@ -318,3 +318,120 @@ def test_every_real_corpus_record_keeps_its_declared_language(lingua, realdata, 
         assert dropped == [], folder.name
         checked += len(records)
     assert checked > 4000
+
+
+# -- names, entity lists and kanji-only answers (false drops seen on the full corpora) ------------
+
+
+def test_english_entity_lists_and_runs_of_names_are_kept(lingua):
+    """Regressions (real JNLPBA, BC2GM, ChatDoctor, clinical-trials records): entity names, drug
+    names and a Spanish institution's name read as French or Spanish once the words were joined."""
+    sentence = "To test these properties in humans, we investigated the effect of troglitazone."
+    outputs = [
+        # One entity a line, some of four words or more: no grammar word, names and terms only.
+        "proinflammatory transcription factor nuclear factor-kappaB\ninhibitory protein IkappaB\n"
+        "mononuclear cells\nMNC\nplasma soluble intercellular adhesion molecule-1\nC-reactive protein",
+        "uracil DNA glycosylase\nAP endonuclease\nNAD + - dependent DNA ligase\n"
+        "cyclobutane pyrimidine dimer photolyase\nLINE - type reverse transcriptase\nmutT homologue",
+        # Drug names in prose: capitalised words inside a sentence are names, read as no language.
+        "Your required medications include Digoxin, Captopril, Palivizumab (Synagis), Chlorothiazide, "
+        "Treprostinil (Remodulin), Procainamide, Ambrisentan (Letairis), and Pyrithione Zinc Topical.",
+        "Interferon Beta-1A (Avonex), Glatiramer (Copaxone), Baclofen, Modafinil (Provigil), Oxybutynin, "
+        "Tizanidine, Natalizumab (Tysabri), Tolterodine (Detrol), Amantadine, Solifenacin (Vesicare), "
+        "Azathioprine, and Cyclophosphamide are commonly used to treat multiple sclerosis.",
+        # A Spanish institution's name (with its "de" and "y") in an English annotation.
+        '{"Line1": {"Entities": [["admitted", "Encounter"], ["non", "Negation"], ["critical areas", '
+        '"Location"], ["Instituto Nacional de Ciencias Médicas y Nutrición Salvador Zubirán", "Location"], '
+        '["INCMNSZ", "Location"], ["nutritional", "Condition"], ["risk", "Risk"], ["between January 2019 '
+        'and July 2020", "Temporal"]]}}',
+    ]
+    assert lingua.check([sentence] * len(outputs), outputs, ["en"] * len(outputs), ["en"] * len(outputs)) == [
+        None
+    ] * len(outputs)
+    # A term enumeration in one English sentence, without a grammar word in the part read.
+    enumeration = ("Plasma tumor necrosis factor ( TNF ) -alpha , soluble intercellular adhesion molecule-1 "
+                   "( sICAM-1 ) , monocyte chemoattractant protein-1 ( MCP-1 ) , plasminogen activator "
+                   "inhibitor type 1 ( PAI-1 ) , C-reactive protein ( CRP ) , and interleukin ( IL ) -10")
+    assert one(lingua, enumeration, "en") is None
+
+
+def test_prose_in_another_language_is_still_caught_despite_names(lingua):
+    hospital = "Le patient a été admis au Centre Hospitalier Universitaire de Lille pour une pneumonie."
+    assert one(lingua, hospital, "en").detected == "fr"
+    thesis = ("Desarrollo de un modelo matematico general para los procesos fermentativos , Cinetica de la "
+              "degradacion anaerobia , Ph . D .")  # a real BC2GM "English" sentence
+    assert one(lingua, thesis, "en").detected == "es"
+    mcqa = "¿Qué fármaco está contraindicado en el embarazo?\nA. Paracetamol\nB. Warfarina\nC. Heparina"
+    assert one(lingua, mcqa, "en").detected == "es"
+    # The names stay out, the grammar words in: English prose naming a Spanish hospital is kept.
+    assert one(lingua, "Patients admitted to the Hospital Universitario La Paz de Madrid with pneumonia.", "en") is None
+
+
+def test_options_made_of_latin_names_do_not_outvote_the_question(lingua):
+    """Regression (real FrenchMedMCQA record): Latin binomials as options made the whole read as
+    English (1.00); the question line alone is French, and a drop needs both readings."""
+    text = ("Cochez les bactéries productrices de β -lactamases :\nA. Staphylococcus aureus\nB. E. coli\n"
+            "C. Treponema pallidum\nD. Haemophilus influenzae\nE. Clostridium perfringens")
+    assert one(lingua, text, "fr") is None
+    assert one(lingua, text, "es") is not None  # both readings agree it is not Spanish
+
+
+def test_kanji_only_answer_lists_are_japanese(lingua):
+    """Regressions (real IgakuQA answers): options without kana, 20+ Han characters in all."""
+    for answer in ("A. 腹部造影CT\nB. 超音波内視鏡検査\nE. 磁気共鳴胆管膵管撮影〈MRCP〉",
+                   "A. 血友病 --------- X連鎖劣性遺伝\nC. Marfan症候群 --------- 常染色体優性遺伝",
+                   # No Japanese-only form: short line by line.
+                   "A. 急性心筋梗塞\nB. 大動脈弁狭窄症\nC. 肥大型心筋症\nD. 慢性血栓塞栓性肺高血圧症"):
+        assert one(lingua, JAPANESE, "ja", answer) is None, answer
+    # Chinese is still caught: simplified forms, or a long line (traditional characters).
+    assert one(lingua, JAPANESE, "ja", "A. 肺炎\nB. 支气管炎\nC. 肺结核").detected == "zh"
+    traditional = "患者男，四十五歲，因反覆咳嗽咳痰三年，加重伴發熱一週入院，胸部X光片顯示右下肺野浸潤影。"
+    assert one(lingua, traditional, "ja").detected == "zh"
+
+
+def test_japanese_only_forms_are_neither_simplified_nor_in_chinese_text(realdata):
+    from medsins.stages.language import JAPANESE_ONLY
+    from medsins.stages.scripts import SIMPLIFIED_ONLY
+
+    assert not set(JAPANESE_ONLY) & set(SIMPLIFIED_ONLY)
+    assert len(set(JAPANESE_ONLY)) == len(JAPANESE_ONLY)
+    chinese = (realdata / "cmeee" / "CMeEE-V2_dev.json").read_text(encoding="utf-8")
+    assert not set(JAPANESE_ONLY) & set(chinese)
+
+
+#: Records of the full corpora that really are in another language than their task declares:
+#: (source, raw_id) → the language detected.
+FOREIGN_RECORDS = {
+    # A Spanish thesis title in a BC2GM sentence ("Desarrollo de un modelo matematico general para
+    # los procesos fermentativos, Cinetica de la degradacion anaerobia, Ph. D."): Spanish.
+    ("bc2gm", "test-26552"): "es",
+}
+
+
+def test_full_corpora_records_are_kept_unless_really_in_another_language(lingua, fullcorpora, catalog):
+    """Every record of ../shared/fullcorpora (114,616 records of 18 corpora on 2026-12-06, ~20 s)
+    through the filter: the drops are exactly the records in another language (FOREIGN_RECORDS).
+
+    Before the name, grammar-word, second-reading and kanji-list rules it also dropped 12 records
+    in their declared language: JNLPBA and BC2GM entity lists and a JNLPBA term enumeration,
+    ChatDoctor drug lists, clinical-trials annotations (one naming a Mexican institute), a
+    FrenchMedMCQA question with Latin binomials as options, two kanji-only IgakuQA answers, and
+    BC2GM test-23058, an English sentence whose head is a list of Bosnian references (names and
+    titles, no grammar word of the languages in play: not prose, so kept).
+    """
+    from medsins.convert import convert_source
+    from medsins.records import Record
+
+    dropped: dict[tuple[str, str], str] = {}
+    checked = 0
+    for folder in sorted(p for p in fullcorpora.iterdir() if p.is_dir()):
+        records = [r for r in convert_source(catalog.get(folder.name), folder, catalog.registry)
+                   if isinstance(r, Record)]
+        verdicts = lingua.check([r.input for r in records], [r.output for r in records],
+                                [r.input_language for r in records], [r.output_language for r in records])
+        for record, verdict in zip(records, verdicts, strict=True):
+            if verdict is not None:
+                dropped[folder.name, record.raw_id] = verdict.detected
+        checked += len(records)
+    assert dropped == FOREIGN_RECORDS
+    assert checked > 100_000

@@ -9,15 +9,22 @@ The check is layered so that the expensive part runs on as little text as possib
    (:mod:`medsins.stages.scripts`). Kana → ja, Han without kana → zh, Cyrillic → ru,
    Hangul → ko. A text whose dominant script is not the declared language's is a
    mismatch without any statistics. Short Han-only text declared ``ja`` is accepted
-   (kanji-only answers such as 肺癌 cannot be told from Chinese); long Han-only text,
-   or Han text with a simplified-only character (对, 药, 检), declared ``ja`` is Chinese.
+   (kanji-only answers such as 肺癌 cannot be told from Chinese), and so is Han-only text
+   with a Japanese-only form (検, 伝, 薬: :data:`JAPANESE_ONLY`); Han-only text with a
+   long line, or with a simplified-only character (对, 药, 检), declared ``ja`` is Chinese.
+   Length is measured line by line: a list of kanji options is short however many lines.
 2. **Function words**, for Latin-script text declared in a Latin-script language: two
    or more words that only the declared language uses (the, los, dans, und, och, amb …)
    and none of another's confirm it at set-lookup cost. Most records stop here.
 3. **Statistics** for the rest: a detector restricted to the Latin languages in play
    (en, fr, es, de, sv, ca) reads the words of the first :attr:`Thresholds.head_chars`
    characters, without numbers, codes, formulas and acronyms (``500 mg``, ``E11.9``,
-   ``C12H22O11``, ``BRCA1``, ``ICD`` carry no language).
+   ``C12H22O11``, ``BRCA1``, ``ICD`` carry no language) and without names (capitalised
+   words inside a sentence: "Digoxin, Captopril", "Instituto Nacional de Ciencias Médicas").
+   A text without a single grammar word of any of the languages (:data:`GRAMMAR_WORDS`) is
+   names or terms ("plasma soluble intercellular adhesion molecule"), not prose: kept.
+   When a text has short lines (options, one entity a line) besides long ones, the long
+   lines alone are read again and must agree before the side is dropped.
 
 A side is dropped only when the evidence is strong: a line of at least
 :attr:`Thresholds.min_words` words, a best language with confidence ≥
@@ -43,7 +50,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
-from medsins.stages.scripts import LANGUAGE_SCRIPTS, Script, count_scripts, script_language
+from medsins.stages.scripts import LANGUAGE_SCRIPTS, Script, ScriptCounts, count_scripts, script_language
 
 #: The backends :class:`LanguageFilter` accepts.
 BACKENDS = ("lingua", "langdetect")
@@ -98,6 +105,47 @@ _FUNCTION_WORDS = {
 }
 FUNCTION_WORDS: dict[str, frozenset[str]] = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
 
+#: Grammar words that two or more of the languages share (left out of :data:`FUNCTION_WORDS`
+#: for that reason). With those lists they tell prose from names: a text with not one grammar
+#: word of any language is a run of names or terms ("Digoxin, Captopril, Palivizumab …",
+#: "plasma soluble intercellular adhesion molecule"), which the detector cannot place.
+_SHARED_FUNCTION_WORDS = (
+    "a an as at by in on or i o e u y de la le lo el en es les des que du del per sa se si un una uno al da di "
+    "do no den die han"
+)
+SHARED_FUNCTION_WORDS = frozenset(_SHARED_FUNCTION_WORDS.split())
+#: More grammar words (conjunctions, question words, pronouns, negations) that prose has and
+#: names do not; frequent enough in one language to be of no use as its sole evidence, they
+#: only tell prose from names.
+_MORE_GRAMMAR_WORDS = (
+    "because can could how why where whom whose between among within without against under over upon but if so "
+    "both either each all any some such very also only we you he our your my me them him her us do "
+    "porque cuando donde entre sobre desde hasta según sin ni pero si sí qué cómo dónde quién todo todos cada "
+    "otro otra muy ya "
+    "parce quand où sous sans selon mais non oui quoi comment pourquoi qui tout tous toutes chaque autre très "
+    "déjà pas "
+    "aber wenn weil zwischen unter über ohne sehr kein keine "
+    "men när där mellan utan "
+    "quan sense molt"
+)
+GRAMMAR_WORDS: frozenset[str] = frozenset().union(
+    SHARED_FUNCTION_WORDS, _MORE_GRAMMAR_WORDS.split(), *FUNCTION_WORDS.values()
+)
+
+#: Kanji whose Japanese (shinjitai) form is neither the simplified nor the traditional Chinese
+#: one (伝: 传/傳, 検: 检/檢, 気: 气/氣, 薬: 药/藥, 査: 查): one of them in kana-less Han text is
+#: evidence of Japanese, as a :data:`~medsins.stages.scripts.SIMPLIFIED_ONLY` character is of
+#: Chinese. Kanji-only IgakuQA answers ("X連鎖劣性遺伝", "超音波内視鏡検査") carry them.
+JAPANESE_ONLY = (
+    "伝検気薬剤処図圧歳広経続変単発様転価児拡従徴悪関歯臓労囲亜脳髄顕覚読実県営栄鉄駅戦黒摂浄総緑繊"
+    "覧観権銭険験帯弾悩挿晩歩殻涙満聴膵蔵訳証豊軽辺遅録雑顔髪鶏齢氷砕稲窓繰頚駆応対厳済増効帰査値"
+)
+_JAPANESE_ONLY = re.compile(f"[{JAPANESE_ONLY}]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+#: What ends a sentence: the word after it (or at the start of a line) may be capitalised
+#: without being a name.
+_SENTENCE_END = re.compile(r"[.:!?¿¡]")
+
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
@@ -125,8 +173,9 @@ class Thresholds:
     #: Function words (:data:`FUNCTION_WORDS`) of the declared language, with none of another
     #: language's, that confirm a Latin-script text without the detector.
     min_function_words: int = 2
-    #: Han characters without kana that make a text declared ``ja`` Chinese (kanji-only
-    #: Japanese answers are short: ≤ 10 characters in IgakuQA).
+    #: Han characters on one line, without kana nor a Japanese-only form, that make a text
+    #: declared ``ja`` Chinese (kanji-only Japanese answers are short: ≤ 10 characters in
+    #: IgakuQA; a list of them, one a line, is judged line by line).
     min_han_without_kana: int = 20
 
 
@@ -170,6 +219,9 @@ class _Job:
     script_share: float | None = None
     #: Languages with at least one function word in the text (:data:`FUNCTION_WORDS`).
     voters: frozenset[str] = frozenset()
+    #: The words of the text's prose lines alone, when it also has short lines (options, one
+    #: entity a line): a second reading that must agree before the side is dropped.
+    prose: str | None = None
 
 
 class LanguageFilter:
@@ -238,10 +290,21 @@ class LanguageFilter:
                     break  # the input's verdict stands; the output need not be looked at
         if jobs:
             scores = self.detector.scores([job.text for job in jobs], [job.declared for job in jobs])
+            second: list[tuple[_Job, LanguageVerdict]] = []
             for job, score in zip(jobs, scores, strict=True):
                 verdict = self._statistical_verdict(job, score)
-                if verdict is not None:
+                if verdict is not None and job.prose is not None:
+                    second.append((job, verdict))
+                elif verdict is not None:
                     found[job.row, job.side] = verdict
+            if second:
+                # Short lines can be names that pull the detector away (Latin binomials as the
+                # options of a French question read as English): the prose lines must agree.
+                # Few texts get here: they are read in the detector's most accurate mode.
+                again = self.detector.scores([job.prose for job, _ in second], None)
+                for (job, verdict), score in zip(second, again, strict=True):
+                    if not self._plausible(job.declared, score):
+                        found[job.row, job.side] = verdict
         return [found.get((row, "input")) or found.get((row, "output")) for row in range(n)]
 
     def detect(self, texts: Sequence[str]) -> list[tuple[str, float] | None]:
@@ -290,19 +353,23 @@ class LanguageFilter:
             return None, None  # too short: fall back to the declared language
         compatible = script is expected
         if expected is Script.KANA and script is Script.HAN:
-            # CJK text without (enough) kana: kanji-only Japanese exists (short answers such
-            # as 肺癌, 心室中隔穿孔), but not at length nor with simplified-only characters.
-            compatible = not counts.is_chinese(t.min_han_without_kana)
+            # CJK text without (enough) kana: kanji-only Japanese exists (answers such as 肺癌,
+            # 心室中隔穿孔, lists of them), but not as long lines nor with simplified-only
+            # characters, unless Japanese-only forms (検, 伝) outweigh those.
+            compatible = not self._chinese(text[: t.script_head_chars], counts)
         if compatible:
             if script is not Script.LATIN or declared not in self.latin_languages:
                 return None, None
-            words = self._latin_words(text)
-            if words is None:
+            read = self._prose_words(text)
+            if read is None:
                 return None, None
+            words, prose = read
             hits = self._function_word_hits(words)
             if self._confirmed(hits, declared):
                 return None, None
-            return None, _Job(row, side, declared, " ".join(words), voters=frozenset(hits))
+            if not hits and not any(word.lower() in GRAMMAR_WORDS for word in words):
+                return None, None  # not one grammar word: names or terms, not prose
+            return None, _Job(row, side, declared, " ".join(words), voters=frozenset(hits), prose=prose)
         if share < t.min_script_share:
             return None, None  # mixed scripts: not confident enough
         if script is Script.LATIN:
@@ -337,6 +404,44 @@ class LanguageFilter:
             longest = len(words)
         return words if longest >= self.thresholds.min_words else None
 
+    def _prose_words(self, text: str) -> tuple[list[str], str | None] | None:
+        """The words the detector reads for a text declared in its own script, or None to keep.
+
+        Like :meth:`_latin_words`, without names: capitalised words inside a sentence, with
+        the short words that join them ("Instituto Nacional de Ciencias Médicas y Nutrición",
+        "Digoxin, Captopril", "Salvador Zubirán"). A name is in no language; a run of them
+        fooled the detector. Also returned, when the text has lines too short to judge
+        (options, one entity a line) besides longer ones: the longer lines' words alone,
+        joined (see :attr:`_Job.prose`).
+        """
+        min_words = self.thresholds.min_words
+        lines = [_without_names(line) for line in text[: self.thresholds.head_chars].splitlines()]
+        long_lines = [line for line in lines if len(line) >= min_words]
+        if not long_lines:
+            return None
+        words = [word for line in lines for word in line]
+        if len(long_lines) == len(lines):
+            return words, None
+        return words, " ".join(word for line in long_lines for word in line)
+
+    def _chinese(self, head: str, counts: ScriptCounts) -> bool:
+        """Kana-less Han text that cannot be Japanese (see :meth:`ScriptCounts.is_chinese`).
+
+        Simplified-only characters make it Chinese unless as many Japanese-only forms
+        (:data:`JAPANESE_ONLY`) occur; length does when one line holds
+        :attr:`Thresholds.min_han_without_kana` Han characters and no Japanese-only form
+        (an answer list, one kanji option a line, is short line by line).
+        """
+        if counts.is_japanese() or counts.han == 0:
+            return False
+        japanese = len(_JAPANESE_ONLY.findall(head))
+        if counts.simplified > japanese and counts.han >= 4:
+            return True
+        if japanese:
+            return False
+        longest = max(len(_HAN.findall(line)) for line in head.splitlines()) if "\n" in head else counts.han
+        return longest >= self.thresholds.min_han_without_kana
+
     def _function_word_hits(self, words: Sequence[str]) -> dict[str, int]:
         """How many of ``words`` are function words of each language (see :data:`FUNCTION_WORDS`)."""
         owners = self._function_words
@@ -352,6 +457,10 @@ class LanguageFilter:
     def _confirmed(self, hits: dict[str, int], declared: str) -> bool:
         """Function words vouch for the declared language: enough of its own, none of another's."""
         return hits.get(declared, 0) >= self.thresholds.min_function_words and len(hits) == 1
+
+    def _plausible(self, declared: str, scores: Scores) -> bool:
+        """The declared language is the detector's first choice, or above the ceiling."""
+        return _top(scores) == declared or scores.get(declared, 0.0) > self.thresholds.max_declared_confidence
 
     def _statistical_verdict(self, job: _Job, scores: Scores) -> LanguageVerdict | None:
         """Turn a detector's scores into a verdict (or None to keep)."""
@@ -468,6 +577,41 @@ def _verdict(side: Side, declared: str, detected: str, confidence: float, method
 def _spaced(text: str, min_words: int) -> bool:
     """Some line has ``min_words`` whitespace-separated tokens with a letter: prose, not a run."""
     return any(sum(1 for token in line.split() if _WORD.search(token)) >= min_words for line in text.splitlines())
+
+
+def _without_names(line: str) -> list[str]:
+    """The :func:`_words` of a line that are not names.
+
+    A name here is a capitalised word that does not open the line or a sentence (after
+    ``. : ! ? ¿ ¡``), and the short lower-case words (≤ 3 letters, at most two in a row)
+    between two such words: "Digoxin, Captopril", "Salvador Zubirán", "Ciencias Médicas y
+    Nutrición". An option's first word ("A. Staphylococcus") opens a sentence and is kept.
+    """
+    words = _WORD.findall(line)
+    if not any(word[0].isupper() and not word.isupper() for word in words[1:]):
+        return [word for word in words if not word.isupper()]  # no capitalised word inside: no name
+    kept: list[tuple[str, bool]] = []  # (word, is a name)
+    for sentence in _SENTENCE_END.split(line):
+        opening = True
+        for word in _WORD.findall(sentence):
+            if word.isupper():
+                continue  # an acronym or option letter: no word, and no break in a name
+            kept.append((word, not opening and word[0].isupper()))
+            opening = False
+    # Short joining words between two names belong to the name ("de", "y", "of", "de la").
+    for i in range(1, len(kept) - 1):
+        if not kept[i - 1][1] or kept[i][1] or not _joining(kept[i][0]):
+            continue
+        j = i + 1 if kept[i + 1][1] or not _joining(kept[i + 1][0]) else i + 2
+        if j < len(kept) and kept[j][1]:
+            for k in range(i, j):
+                kept[k] = (kept[k][0], True)
+    return [word for word, name in kept if not name]
+
+
+def _joining(word: str) -> bool:
+    """A short lower-case word that can join the parts of a name ("de", "y", "of", "la")."""
+    return len(word) <= 3 and word.islower()
 
 
 def _words(text: str) -> list[str]:

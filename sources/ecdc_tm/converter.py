@@ -31,8 +31,13 @@ class Converter(Source):
 
     def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
         for path in self.files(raw_dir, "*.tmx"):
-            units = 0
-            for where, unit in read_tmx(path, on_error=report):
+            units, unread = 0, []
+
+            def note(error: InputError, unread: list[InputError] = unread) -> None:
+                unread.append(error)
+                report(error)
+
+            for where, unit in read_tmx(path, on_error=note):
                 units += 1
                 ident = unit.tuid or where.removeprefix("tu ")
                 for task_id, (source, target) in _PAIRS.items():
@@ -41,5 +46,5 @@ class Converter(Source):
                         yield Example(task_id=task_id, split=Split.TRAIN, input=text, output=translation,
                                       raw_id=f"{path.stem}-{ident}", origin=self.origin(path, where),
                                       input_language=source, output_language=target)
-            if units == 0:
+            if units == 0 and not unread:  # a malformed file was reported already
                 report(InputError(path, None, "no <tu> translation unit in this TMX file"))
