@@ -78,7 +78,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -87,6 +87,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from medsins.errors import InputError
+from medsins.plugins import Reporter, Source
+from medsins.records import Example
 
 # -- the model --------------------------------------------------------------------------
 
@@ -917,3 +919,30 @@ def restore_non_finite(value: Any) -> Any:
             elif isinstance(item, dict | list):
                 stack.append(item)
     return value
+
+
+class TaskFileSource(Source):
+    """Base of the sources that read task files (``task_files``, ``upstream``).
+
+    A subclass yields ``(example, every valid output)`` pairs from
+    :meth:`examples_and_outputs`; the record carries the first output, and
+    :meth:`valid_outputs` gives all of them for scoring.
+    """
+
+    def examples_and_outputs(self, raw_dir: Path, report: Reporter) -> Iterator[tuple[Example, Sequence[str]]]:
+        """Each instance as an example and the outputs it lists."""
+        raise NotImplementedError
+
+    def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
+        for example, _ in self.examples_and_outputs(raw_dir, report):
+            yield example
+
+    def valid_outputs(self, raw_dir: Path) -> dict[str, tuple[str, ...]]:
+        """Record id → every valid output, for each instance that lists two or more.
+
+        A record carries only the first (its ``output``); the others are valid
+        answers too, kept here for scoring until records have a field for them. Keys are
+        the ids the convert stage gives; of instances sharing an id, the first counts.
+        Reads the files again; problems are not reported here (``convert`` does).
+        """
+        return several_outputs(self.id, self.examples_and_outputs(raw_dir, lambda error: None))

@@ -42,15 +42,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from medsins.errors import InputError
-from medsins.plugins import Reporter, Source
+from medsins.plugins import Reporter
 from medsins.records import Example, Split, TaskSplit
 from medsins.registry import builtin_registry
 from medsins.taskfile import (
     ParsedTaskFile,
+    TaskFileSource,
     derived_raw_id,
     language_code,
     read_contributor_file,
-    several_outputs,
     split_marker,
     task_id_from_name,
 )
@@ -63,7 +63,7 @@ def _key(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-class Converter(Source):
+class Converter(TaskFileSource):
     """Contributor task files (JSON or Excel) → examples of registry tasks."""
 
     def task_files(self, raw_dir: Path) -> list[Path]:
@@ -78,21 +78,7 @@ class Converter(Source):
             raise InputError(raw_dir, None, "no contributor task file (task<N>_<name>.json, .jsonl or .xlsx)")
         return sorted(found)
 
-    def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
-        for example, _ in self._examples_and_outputs(raw_dir, report):
-            yield example
-
-    def valid_outputs(self, raw_dir: Path) -> dict[str, tuple[str, ...]]:
-        """Record id → every valid output, for each instance that lists two or more.
-
-        A record carries only the first (its ``output``); the others are valid
-        answers too, kept here for scoring until records have a field for them. Keys are
-        the ids the convert stage gives; of instances sharing an id, the first counts.
-        Problems are not reported here (``convert`` reports them).
-        """
-        return several_outputs(self.id, self._examples_and_outputs(raw_dir, lambda error: None))
-
-    def _examples_and_outputs(
+    def examples_and_outputs(
         self, raw_dir: Path, report: Reporter
     ) -> Iterator[tuple[Example, tuple[str, ...]]]:
         for path in self.task_files(raw_dir):

@@ -55,18 +55,18 @@ from typing import Any
 
 from medsins.errors import InputError
 from medsins.formats import Skipped, iter_json_array, read_json_header, read_jsonl
-from medsins.plugins import Reporter, Source
+from medsins.plugins import Reporter
 from medsins.records import Example, Split, TaskSplit
 from medsins.registry import builtin_registry
 from medsins.taskfile import (
     OutputError,
+    TaskFileSource,
     derived_raw_id,
     first_text,
     json_layout,
     language_code,
     output_texts,
     restore_non_finite,
-    several_outputs,
     spdx_license,
     split_marker,
     task_id_from_name,
@@ -110,7 +110,7 @@ def upstream_split(relative: Path) -> Split:
     return Split.TRAIN
 
 
-class Converter(Source):
+class Converter(TaskFileSource):
     """Upstream task files → examples, streamed."""
 
     def task_files(self, raw_dir: Path) -> list[Path]:
@@ -125,21 +125,7 @@ class Converter(Source):
             raise InputError(raw_dir, None, "no upstream task file (task<N>_<name>.json or .jsonl)")
         return sorted(found)
 
-    def convert(self, raw_dir: Path, report: Reporter) -> Iterator[Example]:
-        for example, _ in self._examples_and_outputs(raw_dir, report):
-            yield example
-
-    def valid_outputs(self, raw_dir: Path) -> dict[str, tuple[str, ...]]:
-        """Record id → every valid output, for each instance that lists two or more.
-
-        A record carries only the first (its ``output``); the others are valid
-        answers too, kept here for scoring until records have a field for them. Keys are
-        the ids the convert stage gives; of instances sharing an id, the first counts.
-        Streams the files again; problems are not reported here (``convert`` does).
-        """
-        return several_outputs(self.id, self._examples_and_outputs(raw_dir, lambda error: None))
-
-    def _examples_and_outputs(
+    def examples_and_outputs(
         self, raw_dir: Path, report: Reporter
     ) -> Iterator[tuple[Example, tuple[str, ...]]]:
         for path in self.task_files(raw_dir):
