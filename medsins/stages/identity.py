@@ -94,7 +94,12 @@ class IdentityIndex:
         resolutions by row and the (row, first row) pairs of kept records whose
         raw id was not unique (different inputs under one id).
         """
-        taken = set(np.frombuffer(self._ids, dtype=np.uint64).tolist()) if len(self._ids) else set()
+        existing = np.sort(np.frombuffer(self._ids, dtype=np.uint64)) if len(self._ids) else np.zeros(0, np.uint64)
+        added: set[int] = set()  # new ids given here; the existing ones stay in the sorted array
+
+        def taken(key: int) -> bool:
+            i = int(np.searchsorted(existing, np.uint64(key)))
+            return key in added or (i < len(existing) and int(existing[i]) == key)
         out: dict[int, Resolution] = {}
         collisions: list[tuple[int, int]] = []
         for group in self.groups():
@@ -105,10 +110,10 @@ class IdentityIndex:
             for row in rows[1:]:
                 occurrence += 1
                 new = occurrence_id(base, occurrence)
-                while int(new.rsplit("-", 1)[1], 16) in taken:  # never reuse an id in this source
+                while taken(int(new.rsplit("-", 1)[1], 16)):  # never reuse an id in this source
                     occurrence += 1
                     new = occurrence_id(base, occurrence)
-                taken.add(int(new.rsplit("-", 1)[1], 16))
+                added.add(int(new.rsplit("-", 1)[1], 16))
                 ids[row] = new
             fates: dict[int, tuple[str, int | None]] = {rows[0]: ("kept", None)}
             for i, row in enumerate(rows[1:], start=1):
