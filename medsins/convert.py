@@ -98,6 +98,7 @@ def convert_source(
         unreadable = isinstance(error, UnreadableError)
         rejected.append(Rejection(source.id, _origin(error, raw), error.problem, unreadable=unreadable))
 
+    source.__dict__["refused"] = []
     try:
         for example in source.convert(raw, report):
             yield from _drain(rejected)
@@ -109,6 +110,8 @@ def convert_source(
         # The converter could not go on: whatever the source still held was not read.
         problem = f"{exc.problem}; the rest of the source was not read"
         rejected.append(Rejection(source.id, _origin(exc, raw), problem, unreadable=True))
+    for error in source.__dict__.get("refused", []):  # links out of the raw folder, not followed
+        report(error)
     yield from _drain(rejected)
 
 

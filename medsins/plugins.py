@@ -24,6 +24,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from medsins.errors import InputError, SourceError, UnknownNameError
+from medsins.formats.text import find_files
 from medsins.records import Example, SourceManifest, Task
 
 ENTRY_POINT_GROUP = "medsins.sources"
@@ -67,6 +68,8 @@ class Source:
             root = Path(inspect.getfile(type(self))).parent
         self.root = root
         self.manifest = read_manifest(root / "manifest.toml")
+        #: Files :meth:`files` would not read (links leading out of the raw folder), as problems.
+        self.refused: list[InputError] = []
 
     # -- what a converter implements -------------------------------------------------
 
@@ -109,9 +112,14 @@ class Source:
     def files(self, raw_dir: Path, pattern: str, *, required: bool = True) -> list[Path]:
         """Files under ``raw_dir`` (at any depth) whose name matches ``pattern``, sorted.
 
-        Raises :class:`InputError` when a required pattern matches nothing.
+        Raises :class:`InputError` when a required pattern matches nothing. A
+        symbolic link leading outside ``raw_dir`` is not followed: it is kept in
+        :attr:`refused`, which :func:`medsins.convert.convert_source` reports.
         """
-        found = sorted(p for p in Path(raw_dir).rglob(pattern) if p.is_file())
+        found, refused = find_files(Path(raw_dir), pattern)
+        already = self.__dict__.setdefault("refused", [])  # a subclass __init__ may not call ours
+        known = {error.path for error in already}
+        already.extend(error for error in refused if error.path not in known)
         if required and not found:
             raise InputError(raw_dir, None, f"no file matching {pattern!r} (source {self.id})")
         return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -38,10 +39,10 @@ def real(realdata, headqa, catalog):
 
 @pytest.fixture(scope="module")
 def real_as_train(realdata, headqa, catalog, tmp_path_factory):
-    """The real dev files presented under train_* names (symlinks, no copies)."""
+    """The real dev files presented under train_* names (copies: links out of the raw folder are refused)."""
     folder = tmp_path_factory.mktemp("headqa_train")
-    (folder / "train_HEAD.json").symlink_to(realdata / "headqa" / "dev_HEAD.json")
-    (folder / "train_HEAD_EN.json").symlink_to(realdata / "headqa" / "dev_HEAD_EN.json")
+    shutil.copy(realdata / "headqa" / "dev_HEAD.json", folder / "train_HEAD.json")
+    shutil.copy(realdata / "headqa" / "dev_HEAD_EN.json", folder / "train_HEAD_EN.json")
     return _convert(headqa, folder, catalog.registry)
 
 

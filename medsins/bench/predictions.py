@@ -31,6 +31,7 @@ from typing import Any
 
 from medsins.errors import InputError
 from medsins.formats.jsonfile import TOO_DEEP
+from medsins.limits import beyond, current
 
 #: Column aliases → canonical key.
 COLUMNS = {
@@ -114,11 +115,30 @@ def decode_lines(data: bytes) -> tuple[list[str], dict[int, str]]:
     return lines, fallbacks
 
 
+def utf16_without_bom(data: bytes) -> str | None:
+    """``"utf-16-le"``/``"utf-16-be"`` when ``data`` reads as UTF-16 without a byte-order mark, else None.
+
+    Text in the Latin range saved as UTF-16 has a NUL in every other byte: at
+    odd offsets for little-endian, at even ones for big-endian.
+    """
+    head = data[:4096]
+    half = len(head) // 2
+    if half < 2:
+        return None
+    odd = head[1::2].count(0) / half
+    even = head[0::2].count(0) / half
+    if odd >= 0.9 and even < 0.1:
+        return "utf-16-le"
+    if even >= 0.9 and odd < 0.1:
+        return "utf-16-be"
+    return None
+
+
 @contextmanager
 def _large_csv_fields() -> Iterator[None]:
     # Upstream inputs are whole few-shot prompts, longer than csv's 128 KiB field default.
     previous = csv.field_size_limit()
-    csv.field_size_limit(2**31 - 1)
+    csv.field_size_limit(current().max_item_bytes)
     try:
         yield
     finally:
@@ -152,21 +172,42 @@ def read_prediction_file(path: Path, *, model: str | None = None) -> PredictionS
     """Read a CSV/TSV, JSONL or JSON predictions file (by extension; CSV by default)."""
     name = model or path.stem
     result = PredictionSet(str(path))
+    limit = current().max_file_bytes
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
     except OSError as exc:
         result.problems.append(InputError(path, None, f"cannot read: {exc.strerror or exc}"))
+        return result
+    if len(data) > limit:
+        result.problems.append(InputError(path, None, beyond("a predictions file", "max_file_bytes", limit)))
         return result
     if not data.strip():
         result.problems.append(InputError(path, None, "file is empty"))
         return result
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        codec = utf16_without_bom(data)
+        if codec is None:
+            result.problems.append(InputError(path, None, "holds NUL bytes: not a text file (save it as UTF-8 CSV)"))
+            return result
+        try:
+            data = data.decode(codec).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            result.problems.append(InputError(path, None, f"looks like {codec.upper()} text without a byte-order "
+                                              f"mark but is not ({exc.reason}); save it as UTF-8"))
+            return result
+        result.problems.append(InputError(path, None, f"{codec.upper()} text without a byte-order mark; "
+                                          f"read as {codec.upper()} (UTF-8 is expected)"))
     lines, fallbacks = decode_lines(data)
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
-        return _read_jsonl(path, name, lines, fallbacks)
-    if suffix == ".json":
-        return _read_json(path, name, "".join(lines), fallbacks)
-    return _read_csv(path, name, lines, fallbacks, "\t" if suffix == ".tsv" else ",")
+        read = _read_jsonl(path, name, lines, fallbacks)
+    elif suffix == ".json":
+        read = _read_json(path, name, "".join(lines), fallbacks)
+    else:
+        read = _read_csv(path, name, lines, fallbacks, "\t" if suffix == ".tsv" else ",")
+    read.problems[:0] = result.problems  # what was said of the whole file comes first
+    return read
 
 
 def _read_csv(path: Path, model: str, lines: list[str], fallbacks: dict[int, str], delimiter: str) -> PredictionSet:
@@ -315,8 +356,20 @@ def _add(result: PredictionSet, source: str | Path, model: str, where: str, row:
         result.problems.append(InputError(source, where, f"no id and no {lacking}: cannot be matched; row skipped"))
         return
     prediction = _text(row.get("prediction")) or ""
-    if not prediction.strip():
+    gt = _text(row.get("gt"))
+    limit = current().max_prediction_chars
+    if len(prediction) > limit:  # metrics such as ROUGE-L are quadratic in it
+        what = f"a prediction of {len(prediction):,} characters"
+        result.problems.append(InputError(source, where, beyond(what, "max_prediction_chars", limit, unit="characters")
+                                          + "; scored as wrong"))
+        prediction = ""
+    elif not prediction.strip():
         result.problems.append(InputError(source, where, "empty prediction (scored as wrong)"))
+    if gt is not None and len(gt) > limit:
+        what = f"a GT of {len(gt):,} characters"
+        result.problems.append(InputError(source, where, beyond(what, "max_prediction_chars", limit, unit="characters")
+                                          + "; GT ignored"))
+        gt = None
     result.predictions.append(Prediction(
         model=(_text(row.get("model")) or "").strip() or model,
         source=str(source),
@@ -325,7 +378,7 @@ def _add(result: PredictionSet, source: str | Path, model: str, where: str, row:
         id=record_id,
         task_id=task_id,
         input=text_input,
-        gt=_text(row.get("gt")),
+        gt=gt,
     ))
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from medsins import limits
 from medsins.errors import MedsinsError
 
 FORMATS = ("md", "csv", "json")
@@ -58,4 +59,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                    help="bootstrap resamples for 95%% CIs (default 1000; 0: none)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="bootstrap seed (default 0)")
+    limits.add_argument(p)
     p.set_defaults(func=run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from medsins import limits
 from medsins.commands.output import print_json, print_table
 from medsins.conformance import Level, check_source
 from medsins.errors import MedsinsError
@@ -42,4 +43,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("source", help="source id, or 'all'")
     p.add_argument("--raw", metavar="DIR", help="check a conversion of this folder instead of the sample")
     p.add_argument("--json", action="store_true", help="print JSON only")
+    limits.add_argument(p)
     p.set_defaults(func=run)

@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
 
+from medsins import limits
 from medsins.commands.output import error
 from medsins.convert import Rejection, convert_source
 from medsins.errors import MedsinsError
@@ -114,4 +115,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("source", help="source id, e.g. pubmedqa")
     p.add_argument("--raw", metavar="DIR", help="folder with the raw files (default: the bundled sample)")
     p.add_argument("--out", metavar="FILE", help="output .jsonl or .parquet (default: JSONL on stdout)")
+    limits.add_argument(p)
     p.set_defaults(func=run)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from medsins.errors import InputError, UnreadableError
-from medsins.formats.text import OnError, iter_lines, read_text, report
+from medsins.formats.text import OnError, find_files, iter_lines, read_text, report
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,15 @@ def iter_brat(folder: Path, *, on_error: OnError = None) -> Iterator[tuple[str, 
     are not mistaken for documents; an ``.ann`` without its ``.txt`` goes to
     ``on_error``.
     """
-    for ann in sorted(Path(folder).rglob("*.ann")):
+    found, refused = find_files(folder, "*.ann")
+    for error in refused:
+        report(on_error, error)
+    root = Path(folder).resolve()
+    for ann in found:
         txt = ann.with_suffix(".txt")
+        if txt.is_symlink() and not txt.resolve().is_relative_to(root):
+            report(on_error, UnreadableError(txt, None, "a symbolic link leading outside the raw folder: not followed"))
+            continue
         if not txt.exists():
             report(on_error, InputError(ann, None, "no .txt document beside this .ann file"))
             continue

@@ -6,10 +6,12 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from medsins.errors import InputError, UnreadableError
+from medsins.formats.bounded import BoundedStream, open_gzip, open_member
 from medsins.formats.text import OnError, decode_lenient, file_reader, has_bad_bytes, read_bytes, report
+from medsins.limits import current
 
 
 @file_reader
@@ -51,14 +53,10 @@ def read_csv(
         yield where, dict(zip(header, row, strict=True))
 
 
-#: Clinical notes and multi-document inputs (MS²) can hold far more than the csv
-#: module's default 128 KiB per field.
-_FIELD_LIMIT = 1 << 28
-
-
 def _allow_large_fields() -> None:
-    # The limit is the csv module's, process-wide; it is only ever raised, never lowered.
-    csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
+    # Clinical notes and multi-document inputs (MS²) hold far more than the csv module's
+    # default 128 KiB per field; the bound is the item limit (the csv module's is process-wide).
+    csv.field_size_limit(current().max_item_bytes)
 
 
 def _rows(reader: Any, path: Path, on_error: OnError, encoding: str) -> Iterator[tuple[int, list[str]]]:
@@ -81,6 +79,9 @@ def _rows(reader: Any, path: Path, on_error: OnError, encoding: str) -> Iterator
         if any(has_bad_bytes(cell) for cell in row):
             name = "UTF-8" if encoding.startswith("utf-8") else encoding
             report(on_error, UnreadableError(path, f"line {start}", f"not valid {name} text"))
+            continue
+        if any("\x00" in cell for cell in row):  # binary garbage: the csv module accepts NUL since 3.11
+            report(on_error, UnreadableError(path, f"line {start}", "holds a NUL byte (binary data, not text)"))
             continue
         if any(cell.strip() for cell in row):
             yield start, row
@@ -105,23 +106,25 @@ def stream_csv(
     right number. The header must hold every ``required`` column (else the whole
     file is an error); a row with the wrong number of fields goes to ``on_error``.
     """
-    import gzip
     import zipfile
 
     path = Path(path)
     _allow_large_fields()
+    limits = current()
     try:
+        # A run of bytes without a newline longer than an item is refused as it streams
+        # (the text layer would otherwise hold a 3 GB "line" before the csv module sees it).
         if path.suffix == ".gz":
-            raw: io.BufferedIOBase = gzip.open(path, "rb")  # type: ignore[assignment]  # noqa: SIM115 (closed below)
+            raw: IO[bytes] = open_gzip(path, run_separator=b"\n")
         elif path.suffix == ".zip":
             archive = zipfile.ZipFile(path)
             names = [n for n in archive.namelist() if not n.endswith("/")]
             chosen = member if member is not None else (names[0] if len(names) == 1 else None)
             if chosen is None or chosen not in names:
                 raise InputError(path, None, f"cannot tell which member to read among {', '.join(names) or 'none'}")
-            raw = archive.open(chosen)  # type: ignore[assignment]
+            raw = open_member(archive, path, chosen, run_separator=b"\n")
         else:
-            raw = path.open("rb")
+            raw = io.BufferedReader(BoundedStream(path.open("rb"), path, run_separator=b"\n", limits=limits))
     except (OSError, zipfile.BadZipFile) as exc:
         raise InputError(path, None, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     with raw:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import IO, Any, ParamSpec, TypeVar
 
 from medsins.errors import InputError, UnreadableError
+from medsins.limits import beyond, current
 
 #: Receives a problem with one item; the reader skips the item and goes on.
 OnError = Callable[[InputError], None] | None
@@ -57,10 +58,14 @@ def has_bad_bytes(text: str) -> bool:
 def read_bytes(path: Path, *, allow_empty: bool = False) -> bytes:
     """The whole file; unreadable or (unless ``allow_empty``) empty files are an error."""
     path = Path(path)
+    limit = current().max_file_bytes
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
     except OSError as exc:
         raise UnreadableError(path, None, f"cannot read: {exc.strerror}") from None
+    if len(data) > limit:  # read no further than the limit: the file may be a pipe or still growing
+        raise UnreadableError(path, None, beyond("a file read whole", "max_file_bytes", limit))
     if not data.strip() and not allow_empty:
         raise InputError(path, None, "file is empty")
     return data
@@ -70,7 +75,9 @@ def iter_lines(path: Path, encoding: str = "utf-8-sig", *, on_error: OnError = N
     """Yield ``(line_number, line)`` without the newline, streaming the file.
 
     Decoding is strict per line: a line that is not valid text is reported to
-    ``on_error`` (and skipped) or raised, naming the exact line.
+    ``on_error`` (and skipped) or raised, naming the exact line. A line longer
+    than the ``max_item_bytes`` limit is reported the same way and skipped
+    without being held in memory.
     """
     path = Path(path)
     try:
@@ -80,8 +87,13 @@ def iter_lines(path: Path, encoding: str = "utf-8-sig", *, on_error: OnError = N
         return
     empty = True
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    limit = current().max_item_bytes
     with handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in enumerate(_bounded_lines(handle, limit), start=1):
+            if raw is None:
+                empty = False
+                report(on_error, UnreadableError(path, f"line {number}", beyond("a line", "max_item_bytes", limit)))
+                continue
             if number == 1 and encoding == "utf-8-sig" and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             try:
@@ -96,6 +108,39 @@ def iter_lines(path: Path, encoding: str = "utf-8-sig", *, on_error: OnError = N
             yield number, line.rstrip("\r\n")
     if empty:
         report(on_error, InputError(path, None, "file is empty"))
+
+
+def _bounded_lines(handle: IO[bytes], limit: int) -> Iterator[bytes | None]:
+    """The file's lines as bytes; ``None`` for a line longer than ``limit`` (read past, not kept)."""
+    while True:
+        raw = handle.readline(limit + 1)
+        if not raw:
+            return
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = handle.readline(1 << 20)
+            yield None
+            continue
+        yield raw
+
+
+def find_files(folder: Path, pattern: str) -> tuple[list[Path], list[InputError]]:
+    """Files under ``folder`` (any depth) whose name matches ``pattern``, sorted, and the refused ones.
+
+    A symbolic link that leads outside ``folder`` is not followed: it comes back
+    as an :class:`UnreadableError` naming it, so raw files are only ever read
+    from the folder the user named. (Directory links are not descended into.)
+    """
+    folder = Path(folder)
+    root = folder.resolve()
+    found: list[Path] = []
+    refused: list[InputError] = []
+    for path in sorted(folder.rglob(pattern)):
+        if path.is_symlink() and not path.resolve().is_relative_to(root):
+            refused.append(UnreadableError(path, None, "a symbolic link leading outside the raw folder: not followed"))
+        elif path.is_file():
+            found.append(path)
+    return found, refused
 
 
 def report(on_error: OnError, error: InputError) -> None:

@@ -8,11 +8,49 @@ from pathlib import Path
 from typing import Any
 
 from medsins.errors import InputError
+from medsins.formats.bounded import open_member
 from medsins.formats.text import OnError, file_reader
+from medsins.limits import current
+
+
+class _BoundedZip(zipfile.ZipFile):
+    """A workbook archive whose members are read within :mod:`medsins.limits`.
+
+    openpyxl reads every part through ``open``/``read`` of its archive, so the
+    checks happen as it streams: a member's declared size and compression ratio
+    before the first byte, its text runs (one cell, one tag) as they come. The
+    shared strings, which openpyxl holds whole, have their own, smaller bound.
+    """
+
+    def open(self, name: Any, mode: str = "r", pwd: bytes | None = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        if mode != "r":
+            return super().open(name, mode, pwd, **kwargs)
+        info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
+        shared = info.filename.lower().endswith("sharedstrings.xml")
+        limits = current()
+        return open_member(
+            _Opener(self, pwd), Path(str(self.filename)), info, run_separator=b"<",
+            max_total=limits.max_shared_strings_bytes if shared else None,
+            total_limit="max_shared_strings_bytes" if shared else "max_member_bytes",
+        )
+
+
+class _Opener:
+    """What :func:`open_member` needs of an archive: ``getinfo`` and the unchecked ``open``."""
+
+    def __init__(self, archive: _BoundedZip, pwd: bytes | None) -> None:
+        self.archive = archive
+        self.pwd = pwd
+
+    def getinfo(self, name: str) -> zipfile.ZipInfo:
+        return self.archive.getinfo(name)
+
+    def open(self, info: zipfile.ZipInfo) -> Any:
+        return zipfile.ZipFile.open(self.archive, info, "r", self.pwd)
 
 
 def _open(path: Path) -> Any:
-    import openpyxl
+    from openpyxl.reader.excel import ExcelReader
 
     path = Path(path)
     if not path.exists():
@@ -20,9 +58,22 @@ def _open(path: Path) -> Any:
     if path.stat().st_size == 0:
         raise InputError(path, None, "file is empty")
     try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(path, None, f"not a readable .xlsx workbook: {exc}") from None
+        reader = ExcelReader(path, read_only=True, data_only=True)
+        reader.archive.close()
+        reader.archive = _BoundedZip(path)
+        reader.read()
+        return reader.wb
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
+        raise InputError(path, None, f"not a readable .xlsx workbook: {_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, InputError):  # openpyxl wraps errors raised while it reads a part
+        raise cause
+    return str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def sheet_names(path: Path) -> list[str]:

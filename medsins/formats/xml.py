@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import io
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Iterator
 from pathlib import Path
+from typing import IO
 
 from medsins.errors import InputError, UnreadableError
+from medsins.formats.bounded import BoundedStream, open_gzip
 from medsins.formats.text import OnError, file_reader, whole_file
+from medsins.limits import beyond, current
 
 
 def _check_file(path: Path) -> None:
@@ -35,12 +39,26 @@ def iter_xml(
     _check_file(path)
     tags = {tag} if isinstance(tag, str) else set(tag)
     count = 0
-    source = gzip.open(path, "rb") if path.suffix == ".gz" else path  # noqa: SIM115 (closed below)
+    max_depth = current().max_depth
+    depth = 0
+    inside = 0  # open elements of a wanted tag: their children are kept until the element is yielded
+    source = _open_bounded(path)
     try:
-        for _event, element in ET.iterparse(source, events=("end",)):
+        for event, element in ET.iterparse(source, events=("start", "end")):
+            if event == "start":
+                depth += 1
+                if depth > max_depth:
+                    raise UnreadableError(path, f"after element {count}", beyond("XML nested", "max_depth",
+                                                                                 max_depth, unit="levels"))
+                inside += element.tag in tags
+                continue
+            depth -= 1
             if element.tag in tags:
+                inside -= 1
                 count += 1
                 yield f"element <{element.tag}> #{count}", element
+                element.clear()
+            elif not inside:  # an element outside every wanted one: drop its content now (flat memory)
                 element.clear()
     except ET.ParseError as exc:
         line, column = exc.position
@@ -49,8 +67,14 @@ def iter_xml(
     except (OSError, EOFError) as exc:  # a corrupt or truncated .gz
         raise UnreadableError(path, f"after element {count}", f"cannot decompress: {exc}") from None
     finally:
-        if source is not path:
-            source.close()
+        source.close()
+
+
+def _open_bounded(path: Path) -> IO[bytes]:
+    """The file (decompressed when ``.gz``), refusing a text node or tag longer than an item."""
+    if path.suffix == ".gz":
+        return open_gzip(path, run_separator=b"<")
+    return io.BufferedReader(BoundedStream(path.open("rb"), path, run_separator=b"<"))
 
 
 @whole_file
