@@ -31,6 +31,7 @@ from typing import Any
 
 from medsins.errors import InputError
 from medsins.formats.jsonfile import TOO_DEEP
+from medsins.formats.text import read_at_most
 from medsins.limits import beyond, current
 
 #: Column aliases → canonical key.
@@ -175,11 +176,11 @@ def read_prediction_file(path: Path, *, model: str | None = None) -> PredictionS
     limit = current().max_file_bytes
     try:
         with path.open("rb") as handle:
-            data = handle.read(limit + 1)
+            data = read_at_most(handle, limit)
     except OSError as exc:
         result.problems.append(InputError(path, None, f"cannot read: {exc.strerror or exc}"))
         return result
-    if len(data) > limit:
+    if data is None:
         result.problems.append(InputError(path, None, beyond("a predictions file", "max_file_bytes", limit)))
         return result
     if not data.strip():

@@ -11,6 +11,7 @@ got, so the source's other files are still read.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, ParamSpec, TypeVar
@@ -61,14 +62,30 @@ def read_bytes(path: Path, *, allow_empty: bool = False) -> bytes:
     limit = current().max_file_bytes
     try:
         with path.open("rb") as handle:
-            data = handle.read(limit + 1)
+            data = read_at_most(handle, limit)
     except OSError as exc:
         raise UnreadableError(path, None, f"cannot read: {exc.strerror}") from None
-    if len(data) > limit:  # read no further than the limit: the file may be a pipe or still growing
+    if data is None:
         raise UnreadableError(path, None, beyond("a file read whole", "max_file_bytes", limit))
     if not data.strip() and not allow_empty:
         raise InputError(path, None, "file is empty")
     return data
+
+
+def read_at_most(handle: IO[bytes], limit: int) -> bytes | None:
+    """The rest of ``handle``, or None when it holds more than ``limit`` bytes (not read past it)."""
+    if os.fstat(handle.fileno()).st_size - handle.tell() > limit:
+        return None
+    # Read in blocks, not with read(limit + 1), which allocates the whole limit at once; a
+    # pipe, a /proc file or a file still growing is read no further than the limit.
+    blocks: list[bytes] = []
+    total = 0
+    while block := handle.read(1 << 20):
+        total += len(block)
+        if total > limit:
+            return None
+        blocks.append(block)
+    return b"".join(blocks)
 
 
 def iter_lines(path: Path, encoding: str = "utf-8-sig", *, on_error: OnError = None) -> Iterator[tuple[int, str]]:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from medsins.errors import InputError
+from medsins.errors import InputError, UnreadableError
 from medsins.formats.bounded import open_member
 from medsins.formats.text import OnError, file_reader
 from medsins.limits import current
+
+_T = TypeVar("_T")
 
 
 class _BoundedZip(zipfile.ZipFile):
@@ -69,6 +73,22 @@ def _open(path: Path) -> Any:
         raise InputError(path, None, f"not a readable .xlsx workbook: {_one_line(exc)}") from None
 
 
+#: What a damaged workbook raises from openpyxl, zipfile, zlib and the XML parser while rows stream.
+_DAMAGE = (zipfile.BadZipFile, zlib.error, SyntaxError, KeyError, ValueError, OSError, EOFError, IndexError,
+           TypeError, AttributeError)
+
+
+@contextmanager
+def _rows_of(path: Path, where: Callable[[], str]) -> Iterator[None]:
+    """Turn a damaged part met while streaming rows into one unreadable spot (after the rows read)."""
+    try:
+        yield
+    except InputError:
+        raise
+    except _DAMAGE as exc:
+        raise UnreadableError(path, where(), f"damaged workbook: {_one_line(exc)}") from None
+
+
 def _one_line(exc: BaseException) -> str:
     cause = exc.__cause__ or exc.__context__
     if isinstance(cause, InputError):  # openpyxl wraps errors raised while it reads a part
@@ -93,6 +113,14 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _guarded(rows: Iterator[tuple[str, _T]], path: Path) -> Iterator[tuple[str, _T]]:
+    last = "before the first row"
+    with _rows_of(path, lambda: last):
+        for where, row in rows:
+            last = f"after {where}"
+            yield where, row
+
+
 @file_reader
 def read_xlsx(
     path: Path,
@@ -107,8 +135,14 @@ def read_xlsx(
     Cells are strings (``""`` for empty). ``rename`` maps each header cell to
     the column name used in the rows and in ``required`` (e.g. to accept
     ``Input`` for ``input``). Missing ``required`` columns are an error naming
-    the sheet.
+    the sheet. A workbook damaged past the rows read so far is one unreadable spot.
     """
+    return _guarded(_read_xlsx(path, sheet, required, rename), path)
+
+
+def _read_xlsx(
+    path: Path, sheet: str | None, required: Sequence[str], rename: Callable[[str], str] | None,
+) -> Iterator[tuple[str, dict[str, str]]]:
     book = _open(path)
     try:
         if sheet is not None and sheet not in book.sheetnames:
@@ -146,6 +180,10 @@ def read_xlsx_rows(
     For key/value sheets (a field name in the first column, its values in the
     next ones). Cells are strings; trailing empty cells are dropped.
     """
+    return _guarded(_read_xlsx_rows(path, sheet), path)
+
+
+def _read_xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[str, list[str]]]:
     book = _open(path)
     try:
         if sheet is not None and sheet not in book.sheetnames:
