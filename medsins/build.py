@@ -44,6 +44,7 @@ from medsins.errors import MedsinsError
 from medsins.ledger import FATES, LEDGER_NAME, LedgerWriter, read_lines
 from medsins.ledger import entry as ledger_entry
 from medsins.ledger import write_line as write_ledger_line
+from medsins.limits import Limits, applied, current
 from medsins.plugins import Source, catalog
 from medsins.records import AccessLevel, AnswerFormat, Record
 from medsins.release.manifest import FateCounts, ReleaseManifest, SourceProvenance, sha256_file
@@ -81,6 +82,8 @@ class BuildOptions:
     quiet: bool = False
     #: Release even when parts of the raw files could not be read (the manifest and card list them).
     allow_incomplete: bool = False
+    #: Reader limits (:mod:`medsins.limits`); default: those in force when the options are made.
+    limits: Limits = field(default_factory=current)
 
     @property
     def work_dir(self) -> Path:
@@ -98,6 +101,7 @@ class BuildOptions:
             "num_perm": self.num_perm,
             "upstream_instructions": sha256_file(self.instructions) if self.instructions else None,
             "allow_incomplete": self.allow_incomplete,
+            "limits": self.limits.key(),
         }
 
 
@@ -182,23 +186,32 @@ def _json_line(handle: Any, **entry: Any) -> None:
 # -- stage: convert ------------------------------------------------------------------
 
 
-def _convert_key(source: Source, raw: Path) -> tuple[str, dict[str, str]]:
+def _convert_key(source: Source, raw: Path, reader_limits: Limits) -> tuple[str, dict[str, str]]:
     files = {p.relative_to(raw).as_posix(): sha256_file(p) for p in source.raw_files(raw)}
     converter = source.root / "converter.py"
     code = sha256_file(converter) if converter.exists() else type(source).__qualname__
-    return _digest(__version__, source.manifest.model_dump(mode="json"), files, code), files
+    # The limits decide which items are rejected: raising one converts the source again.
+    key = _digest(__version__, source.manifest.model_dump(mode="json"), files, code, reader_limits.key())
+    return key, files
 
 
-def convert_stage(source_id: str, raw: Path, work: Path) -> dict[str, Any]:
+def convert_stage(source_id: str, raw: Path, work: Path, reader_limits: Limits | None = None) -> dict[str, Any]:
     """Convert one source into ``work/convert/<source>/`` (skipped when already done).
 
     Writes ``records.parquet`` (one record per id: see :mod:`medsins.stages.identity`),
     ``ledger.jsonl`` (rejected items, repeats and conflicts) and ``unreadable.jsonl``
-    (spots of the raw files that could not be read).
+    (spots of the raw files that could not be read). The readers run under
+    ``reader_limits`` (default: the limits in force), also in a worker process.
     """
+    reader_limits = reader_limits or current()
+    with applied(reader_limits):
+        return _convert(source_id, raw, work, reader_limits)
+
+
+def _convert(source_id: str, raw: Path, work: Path, reader_limits: Limits) -> dict[str, Any]:
     source = catalog().get(source_id)
     folder = work / "convert" / source_id
-    key, files = _convert_key(source, raw)
+    key, files = _convert_key(source, raw, reader_limits)
     done = _done(folder)
     if done and done.get("key") == key:
         return done
@@ -731,13 +744,48 @@ def _progress(quiet: bool) -> Iterator[Callable[[str, int], Callable[[], None]]]
 
 
 def build(options: BuildOptions) -> BuildResult:
-    """Run the whole build; see the module docstring for the stages."""
+    """Run the whole build; see the module docstring for the stages.
+
+    Before any work, in well under a second: every path is checked
+    (:func:`medsins.workfolder.check_paths`), the sources and their raw folders
+    are resolved, ``--instructions`` is read, and the work folder is locked
+    (:class:`medsins.workfolder.WorkLock`) for the whole build, so a second
+    build on it stops at once. Leftovers of killed builds beside the release
+    folder are removed.
+    """
+    from medsins.workfolder import WorkLock, check_out_name, check_paths, check_raw_folder, remove_leftovers
+
+    check_out_name(options.out)  # first: options.work_dir is derived from the name
+    work = options.work_dir
+    check_paths(options.out, work, options.raw_root, options.instructions)
+    pairs = select_sources(options)
+    for name, raw in pairs:
+        check_raw_folder(raw, flag=f"source {name}: ")
+    upstream = None
+    if options.instructions is not None:  # read now: a bad file stops the build before any work
+        from medsins.upstream_instructions import read_instruction_variants
+
+        upstream = read_instruction_variants(options.instructions)
+    work.mkdir(parents=True, exist_ok=True)
+    with WorkLock(work):
+        remove_leftovers(options.out)
+        try:
+            return _build_locked(options, pairs, upstream)
+        except OSError as exc:
+            if exc.filename is not None:
+                raise
+            # A write that failed (a full disk) names no file: name the build's folders instead.
+            raise MedsinsError(f"{options.out} (work folder {work}): {exc.strerror or exc}") from exc
+
+
+def _build_locked(
+    options: BuildOptions, pairs: list[tuple[str, Path]], upstream: dict[str, Any] | None
+) -> BuildResult:
+    """The stages of :func:`build`, once its checks passed and the work folder is locked."""
     from medsins.release.writer import write_release
 
-    pairs = select_sources(options)
     ids = [name for name, _ in pairs]
     work = options.work_dir
-    work.mkdir(parents=True, exist_ok=True)
     found = catalog()
     workers = max(1, options.workers)
     timings: dict[str, float] = {}
@@ -745,7 +793,8 @@ def build(options: BuildOptions) -> BuildResult:
     with _progress(options.quiet) as stage:
         with clock("convert"):
             convert_done = _run_parallel(
-                "convert", stage, workers, convert_stage, [(name, raw, work) for name, raw in pairs]
+                "convert", stage, workers, convert_stage,
+                [(name, raw, work, options.limits) for name, raw in pairs],
             )
         with clock("filter"):
             filter_done = _run_parallel(
@@ -798,11 +847,6 @@ def build(options: BuildOptions) -> BuildResult:
                 f"nothing to release: all {counts['total']['entered']} records were dropped ({dropped}); "
                 f"see {ledger_path}"
             )
-        upstream = None
-        if options.instructions is not None:
-            from medsins.upstream_instructions import read_instruction_variants
-
-            upstream = read_instruction_variants(options.instructions)
         step = stage("release", 1)
         with clock("release"):
             manifest = write_release(
@@ -876,18 +920,38 @@ def _run_parallel(
     if workers == 1 or len(jobs) == 1:
         results = []
         for job in jobs:
-            results.append(func(*job))
+            results.append(_job_result(name, job, lambda job=job: func(*job)))
             advance()
         return results
+    from medsins.workfolder import bind_to_parent
+
     # spawn, not fork: the parent may already run native thread pools (lingua, pyarrow),
-    # and forking a multi-threaded process can deadlock the child.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # and forking a multi-threaded process can deadlock the child. bind_to_parent: the
+    # workers die with the build, even on kill -9 (they would otherwise run on for ever).
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+        initializer=bind_to_parent, initargs=(os.getpid(),),
+    ) as pool:
         futures = [pool.submit(func, *job) for job in jobs]
         results = []
-        for future in futures:
-            results.append(future.result())
-            advance()
+        try:
+            for job, future in zip(jobs, futures, strict=True):
+                results.append(_job_result(name, job, future.result))
+                advance()
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # fail now, not after every queued source
+            raise
         return results
+
+
+def _job_result(name: str, job: tuple[Any, ...], result: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``result()``; an OS error that names no file is given the stage, source and folder it came from."""
+    try:
+        return result()
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise MedsinsError(f"{name} {job[0]} ({job[1]}): {exc.strerror or exc}") from exc
 
 
 def _count(

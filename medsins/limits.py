@@ -121,7 +121,7 @@ _FIELDS = {f.name for f in fields(Limits)}
 def add_argument(parser: argparse.ArgumentParser) -> None:
     """Give a sub-command ``--limit NAME=VALUE`` (repeatable); ``medsins.cli`` applies it."""
     parser.add_argument(
-        "--limit", action="append", default=[], metavar="NAME=VALUE",
+        "--limit", action="append", default=[], metavar="NAME=VALUE", dest="reader_limits",
         help=f"raise or lower a reader limit ({', '.join(NAMES)}; e.g. item=256MiB); repeatable",
     )
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from medsins import limits
+from medsins.commands.output import printable, warning
 from medsins.errors import MedsinsError
 
 FORMATS = ("md", "csv", "json")
@@ -26,12 +27,12 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         sys.stdout.write(report.to_csv()["leaderboard"])
         for problem in report.problems:  # the CSV on stdout is one table; problems go to stderr
-            print(f"medsins: warning: {problem}", file=sys.stderr)
+            warning(str(problem))
     else:
         sys.stdout.write(report.to_markdown())
     if args.out:
         written = report.write(Path(args.out))
-        print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
+        print(printable(f"wrote {', '.join(str(p) for p in written)}"), file=sys.stderr)
     return 0
 
 

@@ -6,7 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
-from medsins.commands.output import print_table
+from medsins import limits
+from medsins.commands.output import print_table, printable
 from medsins.errors import MedsinsError
 from medsins.stages.license import Profile
 
@@ -16,9 +17,7 @@ def run(args: argparse.Namespace) -> int:
     from medsins.build import BuildOptions, build, summary_rows
     from medsins.ledger import FATES
 
-    raw_root = Path(args.raw_root) if args.raw_root else None
-    if raw_root is not None and not raw_root.is_dir():
-        raise MedsinsError(f"--raw-root {raw_root}: not a folder")
+    raw_root = Path(args.raw_root) if args.raw_root else None  # checked by build() with every other path
     if args.workers < 1:
         raise MedsinsError("--workers must be at least 1")
     options = BuildOptions(
@@ -41,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             ["source", "entered", *FATES, "unreadable"],
             summary_rows(result.counts),
         )
-        print(f"ledger: {result.ledger}")
+        print(f"ledger: {printable(result.ledger)}")
     return 0
 
 
@@ -62,4 +61,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-incomplete", action="store_true",
                    help="release even when parts of the raw files could not be read (listed in manifest and card)")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    limits.add_argument(p)
     p.set_defaults(func=run)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from medsins.commands.output import print_json, print_table
+from medsins.commands.output import print_json, print_table, warning
 from medsins.coverage import task_coverage
 from medsins.plugins import catalog
 from medsins.taxonomy import config_of
@@ -67,7 +66,7 @@ def run_sources(args: argparse.Namespace) -> int:
     rows = source_rows()
     problems = catalog().problems
     for problem in problems:  # stderr, so --json stays pure JSON
-        print(f"medsins: warning: {problem}", file=sys.stderr)
+        warning(str(problem))
     if args.json:
         print_json(rows)
         return 0

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from medsins import limits
-from medsins.commands.output import print_json, print_table
+from medsins.commands.output import print_json, print_table, printable
 from medsins.conformance import Level, check_source
 from medsins.errors import MedsinsError
 from medsins.plugins import catalog
@@ -26,8 +26,8 @@ def run(args: argparse.Namespace) -> int:
         for report in reports:
             status = "PASS" if report.ok else "FAIL"
             counts = ", ".join(f"{t} {n}" for t, n in sorted(report.counts.items(), key=lambda kv: int(kv[0][4:])))
-            print(f"{status} {report.source} ({report.raw_dir}): {sum(report.counts.values())} records "
-                  f"[{counts}], {report.rejected} rejected")
+            print(printable(f"{status} {report.source} ({report.raw_dir}): {sum(report.counts.values())} records "
+                            f"[{counts}], {report.rejected} rejected"))
             if report.findings:
                 print_table(None, ["level", "check", "finding"],
                             [[f.level.value, f.check, f.message] for f in report.findings])

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from medsins import limits
-from medsins.commands.output import error
+from medsins.commands.output import error, printable
 from medsins.convert import Rejection, convert_source
 from medsins.errors import MedsinsError
 from medsins.plugins import catalog
@@ -100,8 +100,8 @@ def run(args: argparse.Namespace) -> int:
             bad.unlink()  # a stale file from an earlier run would mislead
     summary = ", ".join(f"{task} {n}" for task, n in sorted(counts.items(), key=lambda kv: int(kv[0][4:])))
     where = f" -> {out}" if out else ""
-    print(f"{source.id}: {sum(counts.values())} records ({summary or 'none'}), "
-          f"{len(rejections)} rejected{where}", file=sys.stderr)
+    print(printable(f"{source.id}: {sum(counts.values())} records ({summary or 'none'}), "
+                    f"{len(rejections)} rejected{where}"), file=sys.stderr)
     for rejection in rejections[:10]:
         error(f"rejected {rejection.origin}: {rejection.reason}")
     if len(rejections) > 10:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from medsins.commands.output import error
+from medsins.commands.output import error, printable
 from medsins.errors import MedsinsError
 
 EPILOG = """\
@@ -70,5 +70,5 @@ def run(args: argparse.Namespace) -> int:
     except MedsinsError as exc:
         error(str(exc))
         return 1
-    print(result.describe())
+    print(printable(result.describe()))
     return 0

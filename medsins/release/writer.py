@@ -4,17 +4,19 @@ Everything is written into a hidden sibling folder
 (``.<name>.partial-<pid>``); ``manifest.json`` is written last and the folder
 is verified against it before it is renamed into place. An interrupted or
 failed write therefore never leaves a folder that looks like a release, and an
-existing release is replaced only by a complete, verified one.
+existing release is replaced only by a complete, verified one. The hidden
+folders of a writer that was killed (its pid no longer runs) are removed by
+the next write (:func:`medsins.workfolder.remove_leftovers`).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
-from medsins.errors import ReleaseError
 from medsins.ledger import LEDGER_NAME
 from medsins.records import SourceManifest
 from medsins.registry import Registry
@@ -23,7 +25,6 @@ from medsins.release.instructions import instruction_table, render_instructions
 from medsins.release.manifest import (
     CARD_NAME,
     INSTRUCTIONS_NAME,
-    MANIFEST_NAME,
     ReleaseFile,
     ReleaseManifest,
     sha256_file,
@@ -32,6 +33,7 @@ from medsins.release.manifest import (
 )
 from medsins.release.shard import ShardLimits, ShardStats, write_shards
 from medsins.upstream_instructions import InstructionSet
+from medsins.workfolder import check_release_target, remove_leftovers, remove_tree
 
 
 def write_release(
@@ -74,9 +76,10 @@ def write_release(
 
     out_dir = Path(out_dir)
     _check_target(out_dir)
+    remove_leftovers(out_dir)
     partial = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
     if partial.exists():  # left by a crashed run of a process with our pid
-        shutil.rmtree(partial)
+        remove_tree(partial)
     partial.mkdir(parents=True)
     try:
         stats = ShardStats()
@@ -118,19 +121,14 @@ def write_release(
         verify_release(partial)
         _replace(partial, out_dir)
     except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
+        remove_tree(partial)
         raise
     return result
 
 
 def _check_target(out_dir: Path) -> None:
     """Refuse to replace anything but a release (or an empty folder)."""
-    if out_dir.is_file():
-        raise ReleaseError(f"{out_dir}: is a file, not a release folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST_NAME).is_file():
-        raise ReleaseError(
-            f"{out_dir}: exists and is not a release folder (no {MANIFEST_NAME}); not replacing it"
-        )
+    check_release_target(out_dir)
 
 
 def _replace(partial: Path, out_dir: Path) -> None:
@@ -139,7 +137,7 @@ def _replace(partial: Path, out_dir: Path) -> None:
     if out_dir.exists():
         old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
         if old.exists():
-            shutil.rmtree(old)
+            remove_tree(old)
         out_dir.rename(old)
     try:
         partial.rename(out_dir)
@@ -147,5 +145,6 @@ def _replace(partial: Path, out_dir: Path) -> None:
         if old is not None:
             old.rename(out_dir)  # put the previous release back
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    if old is not None and not remove_tree(old):
+        # The new release is in place; the next write retries the removal (this pid is dead by then).
+        warnings.warn(f"{old}: the release replaced by {out_dir} could not be removed", stacklevel=3)

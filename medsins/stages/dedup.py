@@ -71,6 +71,7 @@ from medsins.stages.minhash import (
     sketch_texts,
 )
 from medsins.stages.shingles import normalise
+from medsins.workfolder import bind_to_parent
 
 DropKind = Literal["duplicate", "contaminates"]
 Verify = Literal["exact", "estimate"]
@@ -274,7 +275,8 @@ class InputIndex:
 
         job = partial(_sketch_job, **self._job_options())
         context = multiprocessing.get_context("spawn")  # no fork of a possibly threaded parent
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                 initializer=bind_to_parent, initargs=(os.getpid(),)) as pool:
             pending: deque[Any] = deque()
             for batch in batches:
                 pending.append(pool.submit(job, batch))

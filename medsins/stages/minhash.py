@@ -26,6 +26,7 @@ polynomials) instead of by adaptive quadrature.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache, partial
@@ -34,6 +35,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from medsins.stages.shingles import CHAR_N, DEFAULT_HASH, WORD_N, ShingleHash, shingle_hashes
+from medsins.workfolder import bind_to_parent
 
 Scheme = Literal["affine32", "legacy"]
 
@@ -266,7 +268,9 @@ def sketch_texts(
     )
     if workers > 1 and len(batches) > 1:
         context = multiprocessing.get_context("spawn")  # no fork of a possibly threaded parent
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        # bind_to_parent: the workers die with the build, even on kill -9.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                 initializer=bind_to_parent, initargs=(os.getpid(),)) as pool:
             results = list(pool.map(job, batches))
     else:
         results = [job(batch) for batch in batches]
