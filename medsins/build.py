@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import multiprocessing
 import os
-import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from medsins import __version__
+from medsins import __version__, progress
 from medsins.convert import convert_source
 from medsins.errors import MedsinsError
 from medsins.ledger import FATES, LEDGER_NAME, LedgerWriter, read_lines
@@ -84,6 +84,9 @@ class BuildOptions:
     allow_incomplete: bool = False
     #: Reader limits (:mod:`medsins.limits`); default: those in force when the options are made.
     limits: Limits = field(default_factory=current)
+    #: The Hub repository ``ORG/NAME`` the card and croissant.json name (default: medsins.load.DEFAULT_REPO_ID).
+    #: Not part of provenance: it changes how the release describes itself, not its records.
+    repo_id: str | None = None
 
     @property
     def work_dir(self) -> Path:
@@ -214,6 +217,7 @@ def _convert(source_id: str, raw: Path, work: Path, reader_limits: Limits) -> di
     key, files = _convert_key(source, raw, reader_limits)
     done = _done(folder)
     if done and done.get("key") == key:
+        progress.records(done.get("records", 0))
         return done
     _fresh(folder)
     scratch = _ParquetOut(folder / "converted.parquet", SCRATCH_COMPRESSION)
@@ -230,6 +234,7 @@ def _convert(source_id: str, raw: Path, work: Path, reader_limits: Limits) -> di
                 pending.append(item)
                 if len(pending) >= BATCH:
                     scratch.write_table(_records_table(pending))
+                    progress.records(len(pending))
                     pending = []
             elif item.unreadable:
                 unreadable[item.origin.split(", ", 1)[0]] += 1
@@ -241,6 +246,7 @@ def _convert(source_id: str, raw: Path, work: Path, reader_limits: Limits) -> di
                                   source=source_id, task_id=item.task_id, fate="invalid", origin=item.origin,
                                   reason=item.reason)
         scratch.write_table(_records_table(pending))
+        progress.records(len(pending))
         scratch.close()
         repeats, collisions = _resolve_repeats(identity, folder, ledger, source_id)
     # "records": in records.parquet, after the identity check removed repeats and conflicts.
@@ -366,6 +372,7 @@ def filter_stage(source_id: str, work: Path, profile: Profile, language: bool) -
     key = _digest(convert_done["key"], profile.value, language, levels)
     done = _done(folder)
     if done and done.get("key") == key:
+        progress.records(convert_done.get("records", 0))
         return done
     _fresh(folder)
     counts: Counter[str] = Counter()
@@ -380,6 +387,7 @@ def filter_stage(source_id: str, work: Path, profile: Profile, language: bool) -
     with (folder / "ledger.jsonl").open("w", encoding="utf-8") as ledger:
         parquet = open_records(work / "convert" / source_id / "records.parquet")
         for batch in parquet.iter_batches(batch_size=BATCH):
+            progress.records(batch.num_rows)
             table = pa.Table.from_batches([batch], schema=RECORD_SCHEMA)
             # License: decided once per distinct (task, license) pair, applied as a mask.
             pairs = pc.binary_join_element_wise(table.column("task_id"), table.column("license"), "\x1f")
@@ -482,6 +490,7 @@ def _column_batches(files: list[Path], column: str) -> Iterator[pa.Array]:
     """One column of the filtered records, batch by batch, in row order."""
     for path in files:
         for batch in open_records(path).iter_batches(batch_size=BATCH, columns=[column]):
+            progress.records(batch.num_rows)
             yield batch.column(0)
 
 
@@ -620,6 +629,7 @@ def assemble_stage(
                                             origin=cols["origin"][k], reason=f"{verb} {drops.kept[i]}"))
             counts[(source_id, "kept")] += int(keep.sum())
             row += size
+            progress.records(size)
             kept = table.filter(pa.array(keep, type=pa.bool_())) if hi > lo else table
             if kept.num_rows:
                 n = kept.num_rows
@@ -702,11 +712,23 @@ def _sorted_task(paths: list[Path], nbytes: int, scratch: Path) -> Iterator[pa.T
 # -- orchestration --------------------------------------------------------------------
 
 
+#: Warnings about the build's input (folders under --raw-root that match no source).
+log = logging.getLogger("medsins.build")
+
+
 def select_sources(options: BuildOptions) -> list[tuple[str, Path]]:
-    """The (source id, raw folder) pairs a build covers."""
+    """The (source id, raw folder) pairs a build covers.
+
+    A source that cannot be loaded stops the build (its reason in plain words);
+    a folder under ``raw_root`` named after no source is a warning with the
+    closest source names, so a misspelt folder is not left out silently.
+    """
     found = catalog()
-    if found.problems:
-        raise MedsinsError("broken source plugins: " + "; ".join(found.problems))
+    if found.broken:
+        raise MedsinsError("; ".join(found.problems) + " (fix or remove it: `medsins check-source all` checks "
+                           "every source)")
+    if options.raw_root is not None:
+        _warn_unmatched_folders(options.raw_root, list(found.sources))
     wanted = list(options.sources) or sorted(found.sources)
     for name in wanted:
         found.get(name)  # unknown names raise with close matches
@@ -726,21 +748,34 @@ def select_sources(options: BuildOptions) -> list[tuple[str, Path]]:
     return pairs
 
 
-@contextmanager
-def _progress(quiet: bool) -> Iterator[Callable[[str, int], Callable[[], None]]]:
-    """A per-stage progress bar on a terminal; nothing otherwise."""
-    if quiet or not sys.stderr.isatty():
-        yield lambda _name, _total: (lambda: None)
-        return
-    from rich.progress import Progress
+def _folder_key(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
 
-    with Progress(transient=False) as progress:
 
-        def stage(name: str, total: int) -> Callable[[], None]:
-            task = progress.add_task(name, total=total)
-            return lambda: progress.advance(task)
+def _warn_unmatched_folders(raw_root: Path, source_ids: list[str]) -> None:
+    """Warn about each folder of ``raw_root`` that no source reads, with the closest source names."""
+    import difflib
 
-        yield stage
+    try:
+        folders = sorted(p.name for p in raw_root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return  # check_paths already refused an unlistable raw root
+    keys: dict[str, list[str]] = defaultdict(list)
+    for source_id in source_ids:
+        keys[_folder_key(source_id)].append(source_id)
+    known = set(source_ids)
+    for folder in folders:
+        if folder in known:
+            continue
+        # pubmed_qa, PubMedQA, pubmed-qa: the same name spelt differently, before any fuzzy match
+        close = keys.get(_folder_key(folder)) or difflib.get_close_matches(folder, source_ids, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        log.warning("--raw-root %s: folder %s/ matches no source, not built%s", raw_root, folder, hint)
+
+
+def _progress(quiet: bool) -> AbstractContextManager[progress.Feedback]:
+    """Stage feedback: bars on a terminal, a log line per stage and every ~10 s elsewhere, nothing when quiet."""
+    return progress.feedback("build", quiet)
 
 
 def build(options: BuildOptions) -> BuildResult:
@@ -790,30 +825,32 @@ def _build_locked(
     workers = max(1, options.workers)
     timings: dict[str, float] = {}
     clock = _Clock(timings)
-    with _progress(options.quiet) as stage:
-        with clock("convert"):
+    with _progress(options.quiet) as feedback:
+        feedback.note(f"{len(ids)} sources, profile {options.profile.value}, {workers} worker(s), work folder {work}")
+        with clock("convert"), feedback.stage("convert", len(pairs)) as stage:
             convert_done = _run_parallel(
                 "convert", stage, workers, convert_stage,
                 [(name, raw, work, options.limits) for name, raw in pairs],
             )
-        with clock("filter"):
+        converted = sum(done["records"] for done in convert_done)
+        with clock("filter"), feedback.stage("filter", len(ids), records_total=converted) as stage:
             filter_done = _run_parallel(
                 "filter", stage, workers, filter_stage,
                 [(name, work, options.profile, options.language_filter) for name in ids],
             )
-        step = stage("dedup", 1)
-        with clock("dedup"):
+        with clock("dedup"), feedback.stage("dedup") as stage, \
+                progress.counting(stage.add_records):
             drops = dedup_stage(ids, work, options)
-        step()
+            stage.advance()
         ledger_path = work / LEDGER_NAME
         ledger = LedgerWriter(work / (LEDGER_NAME + ".tmp"))
         for name in ids:
             ledger.extend(read_lines(work / "convert" / name / "ledger.jsonl"))
             ledger.extend(read_lines(work / "filter" / name / "ledger.jsonl"))
-        step = stage("assemble", 1)
-        with clock("assemble"):
+        with clock("assemble"), feedback.stage("assemble") as stage, \
+                progress.counting(stage.add_records):
             kept_path, fate_counts = assemble_stage(ids, work, drops, ledger)
-        step()
+            stage.advance()
         ledger.close()
         os.replace(ledger.path, ledger_path)
         counts = _count(ids, convert_done, filter_done, fate_counts)
@@ -847,14 +884,17 @@ def _build_locked(
                 f"nothing to release: all {counts['total']['entered']} records were dropped ({dropped}); "
                 f"see {ledger_path}"
             )
-        step = stage("release", 1)
-        with clock("release"):
+        total = counts["total"]
+        feedback.note(f"{total['kept']:,} of {total['entered']:,} records kept; writing the release")
+        release_stage = feedback.stage("release")
+        with clock("release"), release_stage as stage:
             manifest = write_release(
                 kept_path, options.out, registry=found.registry,
                 sources={name: found.get(name).manifest for name in ids}, manifest=manifest,
                 upstream_instructions=upstream, ledger=ledger_path,
+                card_extras={"repo_id": options.repo_id} if options.repo_id else None,
             )
-        step()
+            stage.advance()
     timings["total"] = time.perf_counter() - clock.start
     return BuildResult(options.out, manifest, ledger_path, counts, timings)
 
@@ -911,33 +951,44 @@ class _Clock:
             self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
 
 
-def _run_parallel(
-    name: str, stage: Callable[[str, int], Callable[[], None]], workers: int,
-    func: Callable[..., dict[str, Any]], jobs: list[tuple[Any, ...]],
-) -> list[dict[str, Any]]:
-    """Run per-source jobs, in parallel when asked; results in job order (determinism)."""
-    advance = stage(name, len(jobs))
-    if workers == 1 or len(jobs) == 1:
-        results = []
-        for job in jobs:
-            results.append(_job_result(name, job, lambda job=job: func(*job)))
-            advance()
-        return results
+def _worker_init(parent: int, counter: Any) -> None:
+    """Initializer of a stage's worker processes: die with the build, count records into ``counter``."""
     from medsins.workfolder import bind_to_parent
 
+    bind_to_parent(parent)
+    progress.count_into(counter)
+
+
+def _run_parallel(
+    name: str, stage: progress.Stage, workers: int,
+    func: Callable[..., dict[str, Any]], jobs: list[tuple[Any, ...]],
+) -> list[dict[str, Any]]:
+    """Run per-source jobs, in parallel when asked; results in job order (determinism).
+
+    ``stage`` advances by one a finished job and counts the records jobs report
+    (:func:`medsins.progress.records`), also from worker processes.
+    """
+    if workers == 1 or len(jobs) == 1:
+        results = []
+        with progress.counting(stage.add_records):
+            for job in jobs:
+                results.append(_job_result(name, job, lambda job=job: func(*job)))
+                stage.advance()
+        return results
     # spawn, not fork: the parent may already run native thread pools (lingua, pyarrow),
     # and forking a multi-threaded process can deadlock the child. bind_to_parent: the
     # workers die with the build, even on kill -9 (they would otherwise run on for ever).
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-        initializer=bind_to_parent, initargs=(os.getpid(),),
+        initializer=_worker_init, initargs=(os.getpid(), stage.shared_counter()),
     ) as pool:
         futures = [pool.submit(func, *job) for job in jobs]
+        for future in futures:  # counted as they finish, not in the order results are collected
+            future.add_done_callback(lambda _future: stage.advance())
         results = []
         try:
             for job, future in zip(jobs, futures, strict=True):
                 results.append(_job_result(name, job, future.result))
-                advance()
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)  # fail now, not after every queued source
             raise

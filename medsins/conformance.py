@@ -15,8 +15,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from medsins.convert import Rejection, convert_source
-from medsins.plugins import Source
-from medsins.records import AccessLevel, AnswerFormat, Record, split_entities
+from medsins.plugins import BrokenSource, Source
+from medsins.records import AccessLevel, AnswerFormat, Record, SourceManifest, split_entities
 from medsins.registry import Registry
 from medsins.stages.identity import CONFLICT, DUPLICATE, IdentityIndex
 
@@ -70,6 +70,13 @@ _SHOW = 3
 def _examples(items: list[str]) -> str:
     more = f" (+{len(items) - _SHOW} more)" if len(items) > _SHOW else ""
     return "; ".join(items[:_SHOW]) + more
+
+
+def broken_report(broken: BrokenSource) -> Report:
+    """The report of a source that could not be loaded: one ``source-loads`` error, in plain words."""
+    report = Report(broken.name, broken.where)
+    report.add(Level.ERROR, "source-loads", broken.problem)
+    return report
 
 
 def check_source(source: Source, registry: Registry, raw_dir: Path | None = None) -> Report:
@@ -154,6 +161,10 @@ def _check_manifest(source: Source, registry: Registry, report: Report, *, sampl
             Level.WARNING, "license-known",
             "license is NOASSERTION: the source is kept out of public releases until it is known",
         )
+    placeholders = _placeholders(manifest)
+    if placeholders:
+        report.add(Level.WARNING, "manifest-filled",
+                   f"still the new-source template's placeholder: {', '.join(placeholders)}")
     unknown = [t for t in manifest.tasks if t not in registry]
     if unknown:
         report.add(Level.ERROR, "tasks-registered", f"tasks not in the registry: {', '.join(unknown)}")
@@ -174,6 +185,17 @@ def _check_manifest(source: Source, registry: Registry, report: Report, *, sampl
                 Level.ERROR, "sample-native-names",
                 f"sample has no file matching {raw_file.pattern!r} (samples use the native file names)",
             )
+
+
+#: Text the ``new-source`` template puts where a contributor must write the real value.
+_TEMPLATE_MARKS = ("example.org", "(fill in", "Author, A. (Year)")
+
+
+def _placeholders(manifest: SourceManifest) -> list[str]:
+    """Manifest fields that still hold the template's placeholder text."""
+    values = {"name": manifest.name, "homepage": str(manifest.homepage), "citation": manifest.citation,
+              "license_url": str(manifest.license_url or "")}
+    return [name for name, value in values.items() if any(mark in value for mark in _TEMPLATE_MARKS)]
 
 
 def _check_tasks_produce(source: Source, registry: Registry, records: list[Record], report: Report) -> None:

@@ -8,18 +8,29 @@ content-addressed folder on disk, so the state survives a server restart::
 
     <root>/repos/<type>s/<ns>/<name>/
         repo.json               visibility, owner, PR counter
-        objects/<sha256>        file contents (LFS and regular alike)
+        objects/<sha256>        file contents (LFS, Xet and regular alike)
         commits/<oid>.json      {parents, title, message, date, tree: {path: {sha256, size, lfs}}}
         refs/heads/<branch>     commit oid
         refs/pr/<n>             commit oid of a pull request's head
         discussions/<n>.json    pull requests
+    <root>/cas/xorbs/<hash>     Xet xorbs (chunk data), shared by all repositories
 
-Uploads use the git-LFS "basic" transfer (the Xet protocol is not spoken: the
-fixture sets ``HF_HUB_DISABLE_XET``). Tokens are checked: only tokens the
-fixture registers are accepted, anything else is a 401 like on the real Hub.
+Uploads take the client's default path. ``huggingface_hub`` decides alone,
+without asking the server: with ``hf_xet`` installed, every LFS-mode file goes
+through Xet storage (``_commit_api._upload_files``); it falls back to git-LFS
+only for a file object or without ``hf_xet``. So the server speaks both: the
+Xet upload side (``xet-write-token``, then a CAS under ``/cas/<id>`` taking
+xorbs and shards; each shard's files are rebuilt from the xorbs, LZ4 and
+byte-grouping undone, and kept only if their sha256 is the one the shard
+gives) and the git-LFS "basic" transfer. Downloads are plain HTTP: ``resolve``
+sends no ``X-Xet-Hash`` and listings no ``xetHash``, which is how the clients
+decide not to download through Xet, so the Xet download protocol
+(reconstructions) is not spoken. Tokens are checked: only tokens the fixture
+registers are accepted, anything else is a 401 like on the real Hub.
 :meth:`HubServer.fail` injects faults (an HTTP status or a dropped connection)
 into the N-th call of a route, and :attr:`HubServer.log` records every request
-(method, route, status) so tests can say which routes the clients used.
+(method, route, status, error message, the file contents it stored) so tests
+can say which routes the clients used and what they uploaded.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ import json
 import re
 import secrets
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -197,6 +209,37 @@ class HubStore:
             repo.set_ref("refs/heads/main", repo.write_commit([], tree, "initial commit", ""))
             return repo
 
+    # -- the Xet CAS: one store of xorbs for all repositories, like the Hub's
+    def xorb_path(self, xorb_hash: str) -> Path:
+        return self.root / "cas" / "xorbs" / xorb_hash
+
+    def put_xorb(self, xorb_hash: str, data: bytes) -> bool:
+        """Store a serialized xorb; False when it was already there."""
+        if self.xorb_path(xorb_hash).is_file():
+            return False
+        _atomic_write(self.xorb_path(xorb_hash), data)
+        return True
+
+    def reconstruct(self, item: ShardFile) -> bytes:
+        """A file's bytes from the chunk ranges of the xorbs its shard entry names (400 if one is missing)."""
+        parts = []
+        for xorb_hash, first, end, length in item.segments:
+            path = self.xorb_path(xorb_hash)
+            if not path.is_file():
+                raise HubError(400, f"file {item.file_hash} needs xorb {xorb_hash}, which was never uploaded")
+            data = path.read_bytes()
+            try:
+                chunks = xorb_chunks(data)
+                if not 0 <= first < end <= len(chunks):
+                    raise ValueError(f"chunks {first}..{end} are not in a xorb of {len(chunks)}")
+                part = b"".join(xorb_chunk_data(data, chunk) for chunk in chunks[first:end])
+            except ValueError as exc:
+                raise HubError(400, f"file {item.file_hash}: {exc}") from None
+            if len(part) != length:
+                raise HubError(400, f"file {item.file_hash}: a segment has {len(part)} bytes, not {length}")
+            parts.append(part)
+        return b"".join(parts)
+
 
 # --------------------------------------------------------------------------- faults and log
 
@@ -234,6 +277,18 @@ class LoggedRequest:
     route: str
     path: str
     status: int = 0
+    error: str = ""  # the message of an error answer
+    stored: list[str] = field(default_factory=list)  # sha256 of the file contents this upload stored
+
+
+@dataclass(frozen=True)
+class XetGrant:
+    """A CAS access token: which repository it is for, whether it may write, until when."""
+
+    repo_type: str
+    repo_id: str
+    write: bool
+    expires: int
 
 
 @dataclass
@@ -246,6 +301,11 @@ class ServerState:
     log: list[LoggedRequest] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # tracebacks of server bugs
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Xet: the CAS lives under /cas/<cas_id> (new on every start, like a CAS host the client has
+    # never seen, so its local shard cache never vouches for chunks of another server), and the
+    # short-lived CAS tokens the Hub handed out, each bound to one repository.
+    cas_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    xet_grants: dict[str, XetGrant] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- routing
@@ -253,6 +313,7 @@ class ServerState:
 _REPO = r"(?P<ns>[\w.\-]+)/(?P<name>[\w.\-]+)"
 _TYPE = r"(?P<type>models|datasets|spaces)"
 _PREFIX = r"(?:(?P<prefix>datasets|spaces)/)?"
+_CAS = r"/cas/(?P<cas>[0-9a-f]+)"
 
 ROUTES: list[tuple[str, str, re.Pattern[str]]] = [
     (method, name, re.compile(pattern))
@@ -275,6 +336,14 @@ ROUTES: list[tuple[str, str, re.Pattern[str]]] = [
         ("PUT", "lfs_upload", rf"/_lfs/{_TYPE}/{_REPO}/(?P<oid>[0-9a-f]{{64}})"),
         ("GET", "resolve", rf"/{_PREFIX}{_REPO}/resolve/(?P<rev>[^/]+)/(?P<path>.+)"),
         ("HEAD", "resolve", rf"/{_PREFIX}{_REPO}/resolve/(?P<rev>[^/]+)/(?P<path>.+)"),
+        # Xet: the Hub hands out CAS tokens; the CAS takes xorbs (chunk data) and shards (files).
+        ("GET", "xet_token", rf"/api/{_TYPE}/{_REPO}/xet-(?P<scope>read|write)-token/(?P<rev>[^/]+)"),
+        ("POST", "xet_xorb_grant", rf"{_CAS}/v1/xorb-grants/(?P<kind>[\w-]+)/(?P<hash>[0-9a-f]{{64}})"),
+        ("POST", "xet_xorb", rf"{_CAS}/v1/xorbs/(?P<kind>[\w-]+)/(?P<hash>[0-9a-f]{{64}})"),
+        ("POST", "xet_shard", rf"{_CAS}/v1/shards"),
+        ("POST", "xet_shard_v2", rf"{_CAS}/v2/shards"),
+        ("GET", "xet_dedup", rf"{_CAS}/v1/chunks/(?P<kind>[\w-]+)/(?P<hash>[0-9a-f]{{64}})"),
+        ("POST", "xet_telemetry", rf"{_CAS}/v1/telemetry"),
     ]
 ]
 
@@ -313,6 +382,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         self.query = parse_qs(url.query, keep_blank_values=True)
         entry = LoggedRequest(method, "unhandled", url.path)
+        self.entry = entry
         with self.state.lock:
             self.state.log.append(entry)
         match = None
@@ -335,6 +405,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._drop(entry)
         except HubError as err:
             status, headers = err.status, {"X-Error-Message": err.message}
+            entry.error = err.message
             if err.code:
                 headers["X-Error-Code"] = err.code
             payload = {"error": err.message}
@@ -723,7 +794,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise HubError(403, "bad upload signature")
         if hashlib.sha256(body).hexdigest() != params["oid"]:
             raise HubError(400, "uploaded content does not match its oid")
-        repo.put_object(body)
+        self.entry.stored.append(repo.put_object(body))
         return 200, {"ETag": f'"{params["oid"]}"'}, None
 
     def route_commit(self, params: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], Any]:
@@ -803,6 +874,235 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
             return 206, headers, data[start : end + 1]
         return 200, headers, data
+
+    # -- routes: Xet storage (uploads; downloads are served by ``resolve``, see the module docstring)
+    def route_xet_token(self, params: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], Any]:
+        """A CAS token for one repository, in the JSON body (hf_xet) and the headers (huggingface_hub)."""
+        write = params["scope"] == "write"
+        repo = self._repo(params, write=write)
+        token, expires = "xet_" + secrets.token_hex(16), int(time.time()) + 3600
+        with self.state.lock:
+            self.state.xet_grants[token] = XetGrant(repo.repo_type, repo.repo_id, write, expires)
+        cas_url = f"{self._base()}/cas/{self.state.cas_id}"
+        headers = {"X-Xet-Cas-Url": cas_url, "X-Xet-Access-Token": token, "X-Xet-Token-Expiration": str(expires)}
+        return 200, headers, {"casUrl": cas_url, "accessToken": token, "exp": expires}
+
+    def _xet_grant(self, params: dict[str, Any], *, write: bool) -> XetGrant:
+        """The grant of the request's CAS token; 401 without a valid one, 403 to write with a read token."""
+        grant = self.state.xet_grants.get(self.headers.get("Authorization", "").removeprefix("Bearer ").strip())
+        if params["cas"] != self.state.cas_id or grant is None or grant.expires < time.time():
+            raise HubError(401, "invalid or expired CAS token")
+        if write and not grant.write:
+            raise HubError(403, "this CAS token may not write")
+        return grant
+
+    def route_xet_xorb(self, params: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], Any]:
+        self._xet_grant(params, write=True)
+        if params["kind"] != "default":
+            raise HubError(400, f"unknown xorb prefix {params['kind']!r}")
+        try:
+            xorb_chunks(body)
+        except ValueError as exc:
+            raise HubError(400, f"bad xorb serialization: {exc}") from None
+        return 200, {}, {"was_inserted": self.state.store.put_xorb(params["hash"], body)}
+
+    def route_xet_xorb_grant(self, params: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], Any]:
+        # Upload grants (a signed URL per xorb) are optional: on 404 the client POSTs the xorb itself.
+        self._xet_grant(params, write=True)
+        raise HubError(404, "xorb upload grants are not offered here: POST the xorb to /v1/xorbs")
+
+    def route_xet_shard(self, params: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], Any]:
+        """Register a shard: rebuild each of its files from the xorbs and store it in the token's repo."""
+        grant = self._xet_grant(params, write=True)
+        repo = self.state.store.get(grant.repo_type, grant.repo_id)
+        if repo is None:
+            raise HubError(404, "Repository not found", "RepoNotFound")
+        try:
+            files = shard_files(body)
+        except ValueError as exc:
+            raise HubError(400, f"bad shard serialization: {exc}") from None
+        for item in files:
+            data = self.state.store.reconstruct(item)
+            if item.sha256 is not None and hashlib.sha256(data).hexdigest() != item.sha256:
+                raise HubError(400, f"file {item.file_hash}: its bytes do not have the sha256 the shard gives")
+            self.entry.stored.append(repo.put_object(data))
+        return 200, {}, {"result": 1}
+
+    def route_xet_shard_v2(self, params: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], Any]:
+        # The streaming shard API is optional: 501 tells the client to use /v1/shards.
+        raise HubError(501, "the v2 shard API is not implemented here")
+
+    def route_xet_dedup(self, params: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], Any]:
+        # No global deduplication: every chunk is news to this CAS (the client then uploads it).
+        self._xet_grant(params, write=False)
+        raise HubError(404, "chunk not tracked by global deduplication")
+
+    def route_xet_telemetry(self, params: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], Any]:
+        return 200, {}, {}  # fire-and-forget on the client's side: accepted and dropped
+
+
+# --------------------------------------------------------------------------- Xet storage formats
+# What the CAS needs to turn an upload back into file bytes: the xorb chunk framing, LZ4 frames,
+# the byte grouping of "bg4-lz4" chunks, and the file sections of a shard. Hashes are taken as
+# the client sends them (the CAS of the real Hub checks them; this one checks the sha256 of every
+# reconstructed file instead, which catches any misreading of the formats).
+
+#: A serialized xorb ends with a footer that starts with this tag (no chunk header can).
+XORB_FOOTER_TAG = b"XETBLOB"
+#: The first 32 bytes of every shard ("HFRepoMetaData" and a magic number).
+SHARD_TAG = b"HFRepoMetaData\x00" + bytes(
+    [85, 105, 103, 69, 106, 123, 129, 87, 131, 165, 189, 217, 92, 205, 209, 74, 169]
+)
+_BOOKEND = b"\xff" * 32
+_FLAG_VERIFICATION = 1 << 31
+_FLAG_METADATA_EXT = 1 << 30
+
+
+def xet_hex(digest: bytes) -> str:
+    """A 32-byte Xet hash as the API writes it: four little-endian u64 words, each in hex."""
+    return "".join(digest[i : i + 8][::-1].hex() for i in range(0, 32, 8))
+
+
+def lz4_frame_decompress(data: bytes) -> bytes:
+    """Decode one LZ4 frame (the format ``lz4_flex::frame`` writes), in pure Python."""
+    if data[:4] != b"\x04\x22\x4d\x18":
+        raise ValueError("not an LZ4 frame")
+    flags = data[4]
+    if flags >> 6 != 1 or flags & 0x01:  # version 01, no dictionary
+        raise ValueError("unsupported LZ4 frame flags")
+    pos = 6 + (8 if flags & 0x08 else 0) + 1  # FLG, BD, [content size], header checksum
+    out = bytearray()
+    while True:
+        size = int.from_bytes(data[pos : pos + 4], "little")
+        pos += 4
+        if size == 0:
+            return bytes(out)
+        block = data[pos : pos + (size & 0x7FFFFFFF)]
+        pos += (size & 0x7FFFFFFF) + (4 if flags & 0x10 else 0)
+        if size & 0x80000000:  # stored uncompressed
+            out += block
+        else:
+            _lz4_block(block, out)
+
+
+def _lz4_block(src: bytes, out: bytearray) -> None:
+    """Append the decoded LZ4 block ``src`` to ``out`` (matches may reach into earlier blocks)."""
+    i, n = 0, len(src)
+    while i < n:
+        token = src[i]
+        i += 1
+        length = token >> 4
+        if length == 15:
+            while True:
+                i, extra = i + 1, src[i]
+                length += extra
+                if extra != 255:
+                    break
+        out += src[i : i + length]
+        i += length
+        if i >= n:  # the last sequence has literals only
+            return
+        offset = src[i] | src[i + 1] << 8
+        i += 2
+        length = token & 15
+        if length == 15:
+            while True:
+                i, extra = i + 1, src[i]
+                length += extra
+                if extra != 255:
+                    break
+        length += 4
+        start = len(out) - offset
+        if offset == 0 or start < 0:
+            raise ValueError("corrupt LZ4 block: bad match offset")
+        match = out[start : start + length]
+        if len(match) < length:  # an overlapping match repeats its pattern
+            match = (match * (length // len(match) + 1))[:length]
+        out += match
+
+
+def bg4_regroup(grouped: bytes) -> bytes:
+    """Undo the 4-way byte grouping of ``bg4-lz4`` chunks (byte ``4i+j`` went to group ``j``)."""
+    n = len(grouped)
+    sizes = [n // 4 + (1 if n % 4 > j else 0) for j in range(4)]
+    out = bytearray(n)
+    pos = 0
+    for j, size in enumerate(sizes):
+        out[j::4] = grouped[pos : pos + size]
+        pos += size
+    return bytes(out)
+
+
+def xorb_chunks(data: bytes) -> list[tuple[int, int, int, int]]:
+    """``(scheme, offset, compressed length, length)`` of every chunk of a serialized xorb."""
+    chunks = []
+    pos = 0
+    while pos < len(data) and data[pos : pos + len(XORB_FOOTER_TAG)] != XORB_FOOTER_TAG:
+        if pos + 8 > len(data):
+            raise ValueError("truncated chunk header")
+        version, scheme = data[pos], data[pos + 4]
+        packed = int.from_bytes(data[pos + 1 : pos + 4], "little")
+        length = int.from_bytes(data[pos + 5 : pos + 8], "little")
+        if version != 0 or scheme not in (0, 1, 2):
+            raise ValueError(f"bad chunk header at byte {pos}")
+        if pos + 8 + packed > len(data):
+            raise ValueError("truncated chunk")
+        chunks.append((scheme, pos + 8, packed, length))
+        pos += 8 + packed
+    if not chunks:
+        raise ValueError("a xorb without chunks")
+    return chunks
+
+
+def xorb_chunk_data(data: bytes, chunk: tuple[int, int, int, int]) -> bytes:
+    """The bytes of one chunk of a xorb, decompressed."""
+    scheme, offset, packed, length = chunk
+    raw = data[offset : offset + packed]
+    out = raw if scheme == 0 else lz4_frame_decompress(raw)
+    if scheme == 2:
+        out = bg4_regroup(out)
+    if len(out) != length:
+        raise ValueError("a chunk's length disagrees with its header")
+    return out
+
+
+@dataclass
+class ShardFile:
+    """One file of a shard: its Xet hash, where its bytes are, and its sha256 when given."""
+
+    file_hash: str
+    segments: list[tuple[str, int, int, int]]  # (xorb hash, first chunk, end chunk, length)
+    sha256: str | None  # hex, as hashlib writes it
+
+
+def shard_files(data: bytes) -> list[ShardFile]:
+    """The file section of a shard as uploaded (header, file infos, xorb infos; no footer)."""
+    if data[:32] != SHARD_TAG or int.from_bytes(data[32:40], "little") != 2:
+        raise ValueError("not a version 2 shard")
+    files = []
+    pos = 48
+    while True:
+        if pos + 48 > len(data):
+            raise ValueError("truncated shard file section")
+        file_hash = data[pos : pos + 32]
+        flags = int.from_bytes(data[pos + 32 : pos + 36], "little")
+        count = int.from_bytes(data[pos + 36 : pos + 40], "little")
+        pos += 48
+        if file_hash == _BOOKEND:
+            return files
+        segments = []
+        for _ in range(count):
+            xorb = data[pos : pos + 32]
+            length, first, end = (int.from_bytes(data[pos + k : pos + k + 4], "little") for k in (36, 40, 44))
+            segments.append((xet_hex(xorb), first, end, length))
+            pos += 48
+        if flags & _FLAG_VERIFICATION:
+            pos += 48 * count
+        sha256 = None
+        if flags & _FLAG_METADATA_EXT:  # the sha256 is stored like every other hash: as four u64 words
+            sha256 = xet_hex(data[pos : pos + 32])
+            pos += 48
+        files.append(ShardFile(xet_hex(file_hash), segments, sha256))
 
 
 def _folder_oid(tree: dict[str, Any], members: list[str]) -> str:
@@ -956,6 +1256,10 @@ class HubServer:
     def calls(self, route: str) -> list[LoggedRequest]:
         return [r for r in self.log if r.route == route]
 
+    def uploaded(self, since: int = 0) -> list[str]:
+        """sha256 of every file content uploaded (Xet shard or LFS PUT) by the requests from ``log[since]`` on."""
+        return [sha for r in self.log[since:] if r.status == 200 for sha in r.stored]
+
     # -- inspection helpers for tests
     def repo(self, repo_id: str, repo_type: str = "dataset") -> Repo:
         repo = self.store.get(repo_type, repo_id)
@@ -983,7 +1287,7 @@ class LocalHub:
     """What the ``local_hub`` fixture yields: the server, two users' tokens, and the client setup."""
 
     server: HubServer
-    token: str  # write token of user "medsins-bot" (member of org "medsins")
+    token: str  # write token of user "medsins-bot" (member of the orgs "medsins" and "my-org")
     other_token: str  # token of "someone-else": valid, but no rights on the "medsins" org
     home: Path
     monkeypatch: pytest.MonkeyPatch
@@ -1019,7 +1323,6 @@ def point_clients_at(endpoint: str, home: Path, monkeypatch: pytest.MonkeyPatch)
         "HF_DATASETS_CACHE": str(home / "datasets"),
         "HF_HUB_OFFLINE": "0",
         "HF_DATASETS_OFFLINE": "0",
-        "HF_HUB_DISABLE_XET": "1",
         "HF_HUB_DISABLE_TELEMETRY": "1",
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
         "HF_HUB_DISABLE_UPDATE_CHECK": "1",
@@ -1041,7 +1344,6 @@ def point_clients_at(endpoint: str, home: Path, monkeypatch: pytest.MonkeyPatch)
         "HF_STORED_TOKENS_PATH": str(home / "stored_tokens"),
         "HF_XET_CACHE": str(home / "xet"),
         "HF_HUB_OFFLINE": False,
-        "HF_HUB_DISABLE_XET": True,
         "HF_HUB_DISABLE_TELEMETRY": True,
         "HF_HUB_DISABLE_UPDATE_CHECK": True,
     }.items():
@@ -1094,7 +1396,7 @@ def local_hub(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     root = tmp_path_factory.mktemp("hub")
     token, other = "hf_" + secrets.token_hex(16), "hf_" + secrets.token_hex(16)
     server = HubServer(
-        root / "store", {token: "medsins-bot", other: "someone-else"}, orgs={"medsins-bot": {"medsins"}}
+        root / "store", {token: "medsins-bot", other: "someone-else"}, orgs={"medsins-bot": {"medsins", "my-org"}}
     ).start()
     point_clients_at(server.endpoint, root / "home", monkeypatch)
     clear_client_caches()
@@ -1154,8 +1456,14 @@ def write_release(
     publishable: bool = True,
     sources: dict[str, dict[str, Any]] | None = None,
     card_metadata: dict[str, Any] | None = None,
+    repo_id: str = "medsins/meds-ins",
+    croissant: bool = False,
 ) -> Path:
-    """Write a release folder for ``records``: shards per config/task/split, card, manifest."""
+    """Write a release folder for ``records``: shards per config/task/split, card, manifest.
+
+    The card names ``repo_id`` the way the real card does (the hidden repo line
+    :func:`medsins.release.card.retarget_card` reads, a link, the loading examples).
+    """
     import datasets
     import pyarrow.parquet as pq
 
@@ -1220,8 +1528,29 @@ def write_release(
     }
     metadata.update(card_metadata or {})
     card = root / "README.md"
-    card.write_text(f"---\n{yaml.safe_dump(metadata, sort_keys=False)}---\n\n# MedS-Ins test release\n")
+    body = [
+        f"<!-- medsins:repo_id={repo_id} -->",
+        "",
+        "# MedS-Ins test release",
+        "",
+        f"Published as [`{repo_id}`](https://huggingface.co/datasets/{repo_id}).",
+        "",
+        "```python",
+        f'ds = load_dataset("{repo_id}", "ner")',
+        f'df = pl.read_parquet("hf://datasets/{repo_id}/data/ner/*/train-*.parquet")',
+        "```",
+    ]
+    card.write_text(f"---\n{yaml.safe_dump(metadata, sort_keys=False)}---\n\n" + "\n".join(body) + "\n")
     files["README.md"] = ReleaseFile(sha256=sha256_file(card), bytes=card.stat().st_size)
+    if croissant:  # a minimal croissant.json: what push cares about is its "url" naming the repository
+        document = {
+            "@type": "sc:Dataset",
+            "name": "MedS-Ins test release",
+            "url": f"https://huggingface.co/datasets/{repo_id}",
+        }
+        path = root / "croissant.json"
+        path.write_text(json.dumps(document, indent=1) + "\n")
+        files["croissant.json"] = ReleaseFile(sha256=sha256_file(path), bytes=path.stat().st_size)
     source_ids = sorted({r.source for r in records})
     provenance = {
         sid: SourceProvenance(

@@ -6,6 +6,7 @@ import argparse
 import csv
 import io
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,3 +158,39 @@ def test_bench_score_errors_are_one_line(
     assert len(err.strip().splitlines()) == 1
     assert main(["bench", "score", str(missing), "--bootstrap", "-1"]) == 1
     assert "--bootstrap must be 0" in capsys.readouterr().err
+
+
+def test_an_upstream_csv_with_gt_is_scored_offline_without_references(
+    release: Path, prediction_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def no_hub(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the Hub must not be tried when every row carries its GT")
+
+    _, upstream = prediction_files
+    monkeypatch.delenv("MEDSINS_RELEASE", raising=False)
+    assert main(["bench", "score", str(upstream), "--references", "gt", "--format", "json", "--bootstrap", "0"]) == 0
+    asked = json.loads(capsys.readouterr().out)
+    monkeypatch.setattr(sys.modules["medsins.load"], "load", no_hub)
+    assert main(["bench", "score", str(upstream), "--format", "json", "--bootstrap", "0"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["leaderboard"] == asked["leaderboard"]
+    assert captured.err.splitlines() == [
+        "medsins: no references given and every row carries a GT column: scoring offline against it "
+        "(give references, e.g. --references RELEASE_DIR, to score against a release)"]
+
+
+def test_predictions_without_gt_still_need_references(
+    prediction_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    def offline(*args: object, **kwargs: object) -> None:
+        raise OSError("offline")
+
+    oracle, upstream = prediction_files
+    monkeypatch.delenv("MEDSINS_RELEASE", raising=False)
+    monkeypatch.setattr(sys.modules["medsins.load"], "load", offline)
+    # the JSONL has ids and no GT: only a release can score it, so the Hub is tried (and fails here)
+    assert main(["bench", "score", str(oracle), str(upstream), "--bootstrap", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("medsins: error: cannot load the references ('bench' from $MEDSINS_RELEASE or the Hub)")
+    assert len(err.splitlines()) == 1

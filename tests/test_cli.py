@@ -140,6 +140,51 @@ def test_new_source_scaffold_is_a_working_template(tmp_path, monkeypatch):
     )
     report = json.loads(env_cli.stdout)
     assert report["ok"] is True, report
-    assert report["counts"] == {"task2001": 2}
-    # The license is still NOASSERTION: a warning, not an error.
-    assert [f["check"] for f in report["findings"]] == ["license-known"]
+    # A new task card: the first free id from task2001 on, whatever sources were added since.
+    assert report["counts"] == {next_free_task_id(): 2}
+    # The license is still NOASSERTION and the placeholders are there: warnings, not errors.
+    assert [f["check"] for f in report["findings"]] == ["license-known", "manifest-filled"]
+
+
+def next_free_task_id() -> str:
+    """Computed from the registry here, so adding a source with a new task never breaks this test."""
+    from itertools import count
+
+    from medsins.plugins import catalog
+
+    registry = catalog().registry
+    return next(f"task{n}" for n in count(2001) if f"task{n}" not in registry)
+
+
+def test_python_dash_m_medsins_is_the_command_line():
+    result = subprocess.run([sys.executable, "-m", "medsins", "--version"], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"medsins {__import__('medsins').__version__}"
+    failed = subprocess.run([sys.executable, "-m", "medsins", "check-source", "pubmedq"], capture_output=True,
+                            text=True, timeout=120)
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("medsins: error: unknown source 'pubmedq'; did you mean: pubmedqa")
+    assert len(failed.stderr.splitlines()) == 1
+
+
+#: Distribution names whose import name differs.
+IMPORT_NAMES = {"pyyaml": "yaml", "lingua-language-detector": "lingua", "rouge-score": "rouge_score",
+                "huggingface-hub": "huggingface_hub"}
+
+
+def test_every_runtime_dependency_is_imported_by_the_library_and_documented():
+    import re
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    declared = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    names = [re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower() for spec in declared]
+    code = "\n".join(path.read_text(encoding="utf-8") for path in (root / "medsins").rglob("*.py"))
+    architecture = (root / "docs" / "architecture.md").read_text(encoding="utf-8")
+    docs = architecture.split("## Dependencies beyond the core set")[1]
+    for name in names:
+        module = IMPORT_NAMES.get(name, name.replace("-", "_"))
+        assert re.search(rf"^\s*(import|from) {module}\b", code, re.MULTILINE), f"{name} is never imported"
+        assert f"`{name}`" in docs, f"{name} has no reason in docs/architecture.md"
+    assert "datasketch" not in names  # the tests' oracle only: the test extra

@@ -158,6 +158,36 @@ def test_rejections_are_errors_with_origin(tmp_path):
     assert "items.jsonl, line 2: input: Value error, must not be empty" in errors(report)["records-validate"]
 
 
+def warnings(report) -> dict[str, str]:
+    return {f.check: f.message for f in report.findings if f.level is Level.WARNING}
+
+
+def test_template_placeholders_left_in_the_manifest_are_a_warning(tmp_path):
+    rows = [mcqa("1", "A. Aspirin"), mcqa("2", "C. Insulin")]
+    source = make_source(tmp_path, rows, tasks=["task57"])  # homepage https://example.org/
+    report = check_source(source, builtin_registry())
+    assert report.ok
+    assert warnings(report)["manifest-filled"] == "still the new-source template's placeholder: homepage"
+    manifest = source.root / "manifest.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("example.org", "corpus.net"), encoding="utf-8")
+    filled = load_source_folder(source.root)
+    assert "manifest-filled" not in warnings(check_source(filled, builtin_registry()))
+
+
+def test_a_source_that_does_not_load_is_one_failing_report():
+    from medsins.conformance import broken_report
+    from medsins.plugins import BrokenSource
+
+    report = broken_report(BrokenSource("mycorpus", "/x/mycorpus", "/x/mycorpus/manifest.toml: license 'CC BY 4.0' "
+                                        "is not an SPDX id; did you mean CC-BY-4.0?"))
+    assert not report.ok
+    assert report.to_dict() == {
+        "source": "mycorpus", "raw_dir": "/x/mycorpus", "counts": {}, "rejected": 0, "ok": False,
+        "findings": [{"level": "error", "check": "source-loads", "message": "/x/mycorpus/manifest.toml: license "
+                      "'CC BY 4.0' is not an SPDX id; did you mean CC-BY-4.0?"}],
+    }
+
+
 @pytest.mark.parametrize("source_id", sorted(discover().sources))
 def test_every_builtin_source_passes_on_its_sample(catalog, source_id):
     """The CI conformance run: every built-in source, on its bundled sample."""

@@ -10,7 +10,10 @@ from medsins.coverage import DOC, coverage_markdown, task_coverage
 
 
 def test_docs_coverage_table_is_current():
-    assert DOC.read_text(encoding="utf-8") == coverage_markdown(), "run: python -m medsins.coverage"
+    # Adding or changing a source changes the table: the message says how to regenerate it.
+    assert DOC.read_text(encoding="utf-8") == coverage_markdown(), (
+        f"{DOC} is out of date with the sources; regenerate it from the checkout root with: python -m medsins.coverage"
+    )
 
 
 def test_every_meds_ins_and_bench_task_is_buildable():

@@ -4,11 +4,14 @@ The release is a real ``medsins build`` (convert, filter, dedup, shards, card, m
 
 ``medsins.load(..., repo_id=…)`` and ``datasets.load_dataset(repo_id, …)`` go
 through the local endpoint with the real clients (``HfFileSystem``, resolve
-downloads) and must give exactly the rows of the local release's shards.
+downloads) and must give exactly the rows of the local release's shards. The
+push takes the clients' default path: shards go to the local Hub's Xet storage.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -93,10 +96,12 @@ def test_a_pushed_release_reads_back_identically_through_both_clients(local_hub,
         ("GET", "repo_info"),
         ("POST", "create_repo"),
         ("POST", "preupload"),
-        ("POST", "lfs_batch"),
-        ("PUT", "lfs_upload"),
+        ("GET", "xet_token"),
+        ("POST", "xet_xorb"),
+        ("POST", "xet_shard"),
         ("POST", "commit"),
     }
+    assert not {("POST", "lfs_batch"), ("PUT", "lfs_upload")} & pushed_routes
 
 
 def test_a_second_push_of_an_unchanged_release_makes_no_commit(local_hub, release):
@@ -129,6 +134,26 @@ def test_an_interrupted_push_is_finished_by_a_rerun_and_reads_back(local_hub, re
     push_release(release, "medsins/clean", token=local_hub.token)
 
     assert len(result.unchanged) == 2  # the first data commit survived the interruption
-    assert published(local_hub) == published(local_hub, "medsins/clean") == release_files(release)
+    assert published(local_hub) == release_files(release)
+    shards = {path: sha for path, sha in release_files(release).items() if path.startswith("data/")}
+    assert {p: s for p, s in published(local_hub, "medsins/clean").items() if p.startswith("data/")} == shards
     ner = datasets.load_dataset(REPO, "ner", split="train", cache_dir=str(tmp_path / "d"))
     assert hub_rows(ner) == release_rows(release, "data/ner/*/train-*.parquet")
+
+
+def test_a_release_pushed_to_another_repo_reads_back_naming_it(local_hub, release, tmp_path):
+    import datasets
+    from huggingface_hub import hf_hub_download
+
+    target = "my-org/x"  # the release names medsins/meds-ins, the default repo
+    result = push_release(release, target, token=local_hub.token)
+
+    assert "README.md" in result.retargeted
+    ner = datasets.load_dataset(target, "ner", cache_dir=str(tmp_path / "d"))
+    assert hub_rows(ner["train"]) == release_rows(release, "data/ner/*/train-*.parquet")
+    card = Path(hf_hub_download(target, "README.md", repo_type="dataset", cache_dir=tmp_path / "h")).read_text()
+    assert f'load_dataset("{target}"' in card and REPO not in card
+    # The published manifest describes the published card; the local release still verifies as built.
+    manifest = Path(hf_hub_download(target, MANIFEST_NAME, repo_type="dataset", cache_dir=tmp_path / "h"))
+    assert json.loads(manifest.read_text())["files"]["README.md"]["sha256"] == hashlib.sha256(card.encode()).hexdigest()
+    verify_release(release)

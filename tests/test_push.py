@@ -1,33 +1,45 @@
 """``medsins push`` against the local Hub (tests/hub_server.py), with hand-made releases.
 
 Every test talks HTTP to a real server through the real ``huggingface_hub``
-client; the server keeps repositories on disk, so "what is on the Hub" is read
-from its store, not from the client's answers.
+client, on its default path: with ``hf_xet`` installed, shards go to the local
+Hub's Xet storage. The server keeps repositories on disk, so "what is on the
+Hub" is read from its store, not from the client's answers.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import io
 import itertools
 import logging
 import math
+import os
 import re
 import shutil
+import socket
+import struct
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx2
 import pytest
 from hub_server import LocalHub, local_hub, make_record, small_records, write_release
-from huggingface_hub import HfApi, HfFileSystem
-from huggingface_hub.errors import RepositoryNotFoundError
+from huggingface_hub import HfApi, HfFileSystem, constants, snapshot_download
+from huggingface_hub.errors import OfflineModeIsEnabled, RepositoryNotFoundError
+from huggingface_hub.utils._runtime import is_xet_available
 
 from medsins.commands import push as push_command
 from medsins.errors import ReleaseError
-from medsins.release.manifest import MANIFEST_NAME, read_manifest, sha256_file, write_manifest
+from medsins.release.manifest import MANIFEST_NAME, read_manifest, sha256_file, verify_release, write_manifest
 from medsins.release.push import (
     LocalFile,
     PushError,
     RemoteFile,
     RetryPolicy,
+    is_transient,
     plan_push,
     push_release,
     restricted_sources,
@@ -39,13 +51,17 @@ __all__ = ["local_hub"]  # the fixture, imported for pytest
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
 
 REPO = "medsins/meds-ins-test"
-UPLOAD_ROUTES = {"preupload", "lfs_batch", "lfs_upload", "commit", "create_repo", "create_branch"}
+UPLOAD_ROUTES = {
+    *("preupload", "commit", "create_repo", "create_branch"),
+    *("xet_token", "xet_xorb", "xet_shard"),  # Xet storage, the default
+    *("lfs_batch", "lfs_upload"),  # git-LFS, for clients without hf_xet
+}
 
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A public release: 5 shards (ner task27/task125 train+test, qa task11 train), card, manifest."""
-    return write_release(tmp_path_factory.mktemp("rel") / "release", small_records())
+    """A public release for REPO: 5 shards (ner task27/task125 train+test, qa task11 train), card, manifest."""
+    return write_release(tmp_path_factory.mktemp("rel") / "release", small_records(), repo_id=REPO)
 
 
 def release_files(folder: Path) -> dict[str, str]:
@@ -61,6 +77,11 @@ def on_hub(hub: LocalHub, repo: str = REPO, revision: str = "main") -> dict[str,
     files = hub.server.files(repo, revision)
     files.pop(".gitattributes")
     return files
+
+
+def data_files(files: dict[str, str]) -> dict[str, str]:
+    """The shards of a listing (what does not name the repository)."""
+    return {path: sha for path, sha in files.items() if path.startswith("data/")}
 
 
 def fast(delays: list[float], attempts: int = 3) -> RetryPolicy:
@@ -119,16 +140,15 @@ def test_a_changed_release_uploads_only_the_changes_and_drops_stale_shards(local
     # The new release: task27 train gains a record, task11 (qa) is gone.
     records = [r for r in small_records() if r.task_id != "task11"]
     records.append(make_record("task27", "ncbi_disease", "ner", "Named Entity Recognition", "train", 99))
-    new = write_release(tmp_path / "new", records)
+    new = write_release(tmp_path / "new", records, repo_id=REPO)
     start = len(local_hub.server.log)
 
     result = push_release(new, REPO, token=local_hub.token)
 
     assert on_hub(local_hub) == release_files(new)
     assert "data/qa/task11/train-00000-of-00001.parquet" not in local_hub.server.files(REPO)
-    uploads = local_hub.server.calls("lfs_upload")[-1:]
-    assert routes_since(local_hub, start).count("lfs_upload") == 1  # only the changed shard
-    assert uploads[0].path.endswith(sha256_file(new / "data/ner/task27/train-00000-of-00001.parquet"))
+    # Only the changed shard's content was uploaded (card and manifest travel inside the commit).
+    assert local_hub.server.uploaded(start) == [sha256_file(new / "data/ner/task27/train-00000-of-00001.parquet")]
     assert [c.additions for c in result.plan] == [
         ["data/ner/task27/train-00000-of-00001.parquet"],
         ["README.md", MANIFEST_NAME],
@@ -152,22 +172,24 @@ def test_an_interrupted_push_is_finished_by_a_rerun(local_hub, release):
     assert "run it again" in str(err.value)
     assert delays == [0.5, 1.0]  # bounded, exponential
     half = local_hub.server.files(REPO)
-    assert len([p for p in half if p.startswith("data/")]) == 2
+    landed = {sha for path, sha in half.items() if path.startswith("data/")}
+    assert len(landed) == 2
     assert "README.md" not in half and MANIFEST_NAME not in half  # not visible as a release
-    first_run_puts = {r.path for r in local_hub.server.calls("lfs_upload")}
+    first_run = set(local_hub.server.uploaded())
 
-    local_hub.restart()  # new server process state, same disk
+    local_hub.restart()  # new server process state (and Xet CAS address), same disk
     start = len(local_hub.server.log)
     result = push_release(release, REPO, token=local_hub.token, commit_max_files=2)
 
-    second_run_puts = {r.path for r in local_hub.server.log[start:] if r.route == "lfs_upload"}
-    assert not first_run_puts & second_run_puts  # nothing uploaded twice
+    second_run = set(local_hub.server.uploaded(start))
     shards = {sha for path, sha in release_files(release).items() if path.endswith(".parquet")}
-    assert {p.rsplit("/", 1)[-1] for p in first_run_puts | second_run_puts} == shards
+    assert landed <= first_run and first_run | second_run == shards
+    assert second_run == shards - landed  # what had landed is not uploaded again
     assert len(result.unchanged) == 2  # the shards of the commit that landed
-    # The end state is exactly a clean push's.
+    # The end state is exactly a clean push's (the card and manifest of "clean" name that repo).
     push_release(release, "medsins/clean", token=local_hub.token)
-    assert on_hub(local_hub) == on_hub(local_hub, "medsins/clean") == release_files(release)
+    assert on_hub(local_hub) == release_files(release)
+    assert data_files(on_hub(local_hub, "medsins/clean")) == data_files(release_files(release))
 
 
 @pytest.mark.parametrize(
@@ -197,24 +219,243 @@ def test_a_commit_whose_answer_was_lost_is_not_made_twice(local_hub, release):
     assert on_hub(local_hub) == release_files(release)
 
 
-def test_a_failed_upload_is_retried(local_hub, release):
-    local_hub.server.fail("lfs_upload", status=500)
+def test_a_failed_xet_upload_is_retried(local_hub, release):
+    # A 503 of the Xet storage: hf_xet retries it itself (after ~3 s), the push goes on.
+    local_hub.server.fail("xet_shard", status=503)
+    delays: list[float] = []
+
+    push_release(release, REPO, token=local_hub.token, retry=fast(delays))
+
+    assert on_hub(local_hub) == release_files(release)
+    assert [r.status for r in local_hub.server.calls("xet_shard")] == [503, 200]
+
+
+@pytest.mark.parametrize(
+    ("route", "status", "kind"),
+    [
+        ("commit", 422, "hub"),
+        ("commit", 404, "not-found"),
+        ("commit", 401, "auth"),
+        ("commit", 403, "auth"),
+        ("preupload", 404, "not-found"),
+        ("xet_token", 404, "not-found"),  # the Hub says: no Xet storage for this repo
+        ("xet_token", 401, "auth"),
+        ("xet_xorb", 403, "auth"),
+        ("xet_shard", 422, "hub"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_non_transient_errors_are_not_retried_and_read_as_one_line(local_hub, release, route, status, kind):
+    local_hub.server.fail(route, status=status, times=100)
+    delays: list[float] = []
+    started = time.monotonic()
+    with pytest.raises(PushError) as err:
+        push_release(release, REPO, token=local_hub.token, retry=fast(delays))
+    assert delays == [] and err.value.kind == kind, str(err.value)
+    assert len(local_hub.server.calls(route)) == 1  # neither medsins nor huggingface_hub/hf_xet asked twice
+    assert time.monotonic() - started < 5
+    assert str(status) in str(err.value) and "\n" not in str(err.value)
+    assert local_hub.token not in str(err.value)
+
+
+def _chained(outer: Exception, inner: Exception) -> Exception:
+    outer.__cause__ = inner
+    return outer
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (httpx2.ReadTimeout("timed out"), True),
+        (httpx2.ConnectTimeout("timed out"), True),
+        (httpx2.RemoteProtocolError("Server disconnected without sending a response."), True),
+        (httpx2.ReadError("[Errno 104] Connection reset by peer"), True),
+        (httpx2.ConnectError("[Errno -2] Name or service not known"), False),
+        (httpx2.ConnectError("[Errno 111] Connection refused"), False),
+        (OfflineModeIsEnabled("Cannot reach https://huggingface.co: offline mode is enabled."), False),
+        # hf_xet's errors: builtin exceptions whose message carries the HTTP status
+        (ConnectionError("Server error: HTTP status server error (503 Service Unavailable), domain: x"), True),
+        (ConnectionError("Rate limited: HTTP status client error (429 Too Many Requests), domain: x"), True),
+        (ConnectionError("Network error: Request error: HTTP status client error (404 Not Found), domain: x"), False),
+        (ConnectionError("Network error: error sending request: dns error: failed to lookup address"), False),
+        (ConnectionError("Network error: connection reset by peer"), True),
+        (TimeoutError("Timeout: operation timed out"), True),
+        (_chained(RuntimeError("Error while uploading 'a.parquet' to the Hub."), TimeoutError("timed out")), True),
+        (ValueError("not about the network"), False),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v),
+)
+def test_only_transient_errors_are_worth_a_retry(error, transient):
+    assert is_transient(error) is transient
+
+
+# --------------------------------------------------------------------------- the default client path
+
+
+def test_the_push_takes_the_default_xet_path(local_hub, release):
+    # What a user's client does: hf_xet is installed and nothing turns it off.
+    assert importlib.util.find_spec("hf_xet") is not None
+    assert "HF_HUB_DISABLE_XET" not in os.environ and not constants.HF_HUB_DISABLE_XET
+    assert is_xet_available()
 
     push_release(release, REPO, token=local_hub.token)
 
+    routes = {r.route for r in local_hub.server.log}
+    assert {"preupload", "xet_token", "xet_xorb", "xet_shard", "commit"} <= routes
+    assert not {"lfs_batch", "lfs_upload"} & routes  # git-LFS is not used
+    token_calls = local_hub.server.calls("xet_token")
+    assert {r.path for r in token_calls} == {f"/api/datasets/{REPO}/xet-write-token/main"}
+    # Every shard's content reached the Hub through Xet and was rebuilt there byte for byte.
+    shards = {sha for path, sha in release_files(release).items() if path.endswith(".parquet")}
+    assert set(local_hub.server.uploaded()) == shards
     assert on_hub(local_hub) == release_files(release)
-    assert len(local_hub.server.calls("lfs_upload")) == 5 + 1
 
 
-@pytest.mark.parametrize("route", ["commit", "lfs_upload"])
-def test_non_transient_errors_are_not_retried_and_read_as_one_line(local_hub, release, route):
-    local_hub.server.fail(route, status=422)  # an upload error reaches us wrapped in a RuntimeError
+# --------------------------------------------------------------------------- an unreachable Hub
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:  # bound then closed: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "reason"),
+    [
+        ("http://nonexistent.invalid", "cannot resolve host nonexistent.invalid"),
+        ("closed", "cannot connect to 127.0.0.1"),
+    ],
+    ids=["dns-failure", "connection-refused"],
+)
+def test_an_unreachable_hub_is_not_retried(local_hub, release, endpoint, reason):
+    endpoint = f"http://127.0.0.1:{_closed_port()}" if endpoint == "closed" else endpoint
+    delays: list[float] = []
+    started = time.monotonic()
+    with pytest.raises(PushError) as err:
+        push_release(release, REPO, token=local_hub.token, endpoint=endpoint, retry=fast(delays))
+    assert err.value.kind == "unreachable" and err.value.reason.startswith(reason)
+    assert delays == [] and time.monotonic() - started < 5
+    assert "\n" not in str(err.value) and "--dry-run" in str(err.value)
+
+    plan = push_release(release, REPO, token=local_hub.token, endpoint=endpoint, dry_run=True, retry=fast(delays))
+    assert plan.unreachable.startswith(reason) and delays == []
+    assert sorted(p for c in plan.plan for p in c.additions) == sorted(release_files(release))
+
+
+def test_offline_mode_is_not_retried(local_hub, release, monkeypatch):
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # what HF_HUB_OFFLINE=1 sets at import
     delays: list[float] = []
     with pytest.raises(PushError) as err:
         push_release(release, REPO, token=local_hub.token, retry=fast(delays))
-    assert delays == [] and err.value.kind == "hub"
-    assert "422" in str(err.value) and "injected fault" in str(err.value)
-    assert "\n" not in str(err.value)
+    assert err.value.kind == "unreachable" and "HF_HUB_OFFLINE" in str(err.value)
+    assert delays == [] and local_hub.server.log == []  # no request left the machine
+
+    plan = push_release(release, REPO, token=local_hub.token, dry_run=True, retry=fast(delays))
+    assert plan.unreachable == "offline mode: HF_HUB_OFFLINE is set"
+    assert local_hub.server.log == []
+    assert [c.additions for c in plan.plan] == [
+        sorted(p for p in release_files(release) if p.startswith("data/")),
+        ["README.md", MANIFEST_NAME],
+    ]
+
+
+def medsins_cli(*argv: str, env: dict[str, str], timeout: float = 30) -> tuple[subprocess.CompletedProcess, float]:
+    """The real ``medsins`` command in a fresh process (huggingface_hub reads HF_* at import); and its time."""
+    script = Path(sys.executable).with_name("medsins")  # the console script of this environment
+    assert script.is_file(), f"{script} is missing: install the package (pip install -e .)"
+    started = time.monotonic()
+    done = subprocess.run([str(script), *argv], env=env, capture_output=True, text=True, timeout=timeout)
+    return done, time.monotonic() - started
+
+
+@pytest.fixture
+def offline_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a user without the Hub: no HF_* settings of this machine, no token."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
+    env |= {"HF_HOME": str(tmp_path / "hf-home"), "HF_HUB_DISABLE_TELEMETRY": "1", "PYTHONUNBUFFERED": "1"}
+    return env
+
+
+@pytest.fixture(scope="module")
+def release_with_croissant(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_release(tmp_path_factory.mktemp("croissant") / "release", small_records(), croissant=True)
+
+
+@pytest.mark.parametrize(
+    ("setting", "reason"),
+    [
+        ({"HF_HUB_OFFLINE": "1"}, "offline mode: HF_HUB_OFFLINE is set"),
+        ({"HF_ENDPOINT": "http://nonexistent.invalid"}, "cannot resolve host nonexistent.invalid"),
+    ],
+    ids=["HF_HUB_OFFLINE", "unresolvable-endpoint"],
+)
+def test_cli_dry_run_works_offline(release_with_croissant, offline_env, setting, reason):
+    done, seconds = medsins_cli(
+        "push", str(release_with_croissant), "--repo", "my-org/x", "--dry-run", env=offline_env | setting
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert seconds < 5, f"the offline dry run took {seconds:.1f} s"
+    out = done.stdout.splitlines()
+    assert out[0] == f"remote unreachable ({reason}): planned against an empty repository"
+    listed = [line.split()[1] for line in out if line.startswith("    + ")]
+    assert sorted(listed) == sorted(release_files(release_with_croissant))  # every file, croissant.json too
+    assert listed[-3:] == ["README.md", "croissant.json", MANIFEST_NAME]  # described last
+    assert "README.md and croissant.json rewritten to name my-org/x" in done.stdout
+
+
+def test_cli_push_offline_fails_at_once_on_one_line(release, offline_env):
+    done, seconds = medsins_cli(
+        "push",
+        str(release),
+        "--repo",
+        "my-org/x",
+        "--token",
+        "hf_" + "z" * 32,
+        env=offline_env | {"HF_HUB_OFFLINE": "1"},
+    )
+
+    assert done.returncode == 1 and seconds < 5
+    assert done.stderr.count("\n") == 1 and "HF_HUB_OFFLINE" in done.stderr
+    assert "retry" not in done.stderr.lower() and "z" * 32 not in done.stderr
+
+
+# --------------------------------------------------------------------------- the card names the repository
+
+
+def test_a_release_pushed_to_another_repo_names_it_and_still_verifies(local_hub, release_with_croissant, tmp_path):
+    target = "my-org/x"  # the release was built for medsins/meds-ins
+    result = push_release(release_with_croissant, target, token=local_hub.token)
+
+    assert result.retargeted == ["README.md", "croissant.json"]
+    card = local_hub.server.file_bytes(target, "README.md").decode()
+    assert "<!-- medsins:repo_id=my-org/x -->" in card and 'load_dataset("my-org/x", "ner")' in card
+    assert "medsins/meds-ins" not in card
+    assert "https://huggingface.co/datasets/my-org/x" in local_hub.server.file_bytes(target, "croissant.json").decode()
+    # The repository is itself a release: its manifest lists the checksums of the files it holds.
+    folder = snapshot_download(target, repo_type="dataset", local_dir=tmp_path / "x", token=local_hub.token)
+    shutil.rmtree(Path(folder) / ".cache", ignore_errors=True)
+    (Path(folder) / ".gitattributes").unlink()
+    verify_release(Path(folder))
+    # The release folder itself is untouched, and a re-push finds nothing to do.
+    verify_release(release_with_croissant)
+    assert push_release(release_with_croissant, target, token=local_hub.token).up_to_date
+
+
+def test_a_card_that_does_not_name_its_repo_is_refused(local_hub, release, tmp_path):
+    rel = tmp_path / "rel"
+    shutil.copytree(release, rel)
+    card = rel / "README.md"
+    card.write_text(re.sub(r"<!-- medsins:repo_id=\S+ -->\n", "", card.read_text()))
+    manifest = read_manifest(rel)
+    manifest.files["README.md"].sha256 = sha256_file(card)
+    manifest.files["README.md"].bytes = card.stat().st_size
+    write_manifest(rel, manifest)
+
+    with pytest.raises(ReleaseError, match="does not name its repository"):
+        push_release(rel, "my-org/x", token=local_hub.token)
+    assert local_hub.server.log == []
 
 
 # --------------------------------------------------------------------------- auth and errors
@@ -280,7 +521,7 @@ def run_cli(*argv: str) -> int:
     return args.func(args)
 
 
-def test_the_token_is_never_printed_or_logged(local_hub, release, capsys, caplog):
+def test_the_token_is_never_printed_or_logged(local_hub, release, capfd, caplog):
     # Everything at DEBUG: ours, huggingface_hub's (it sets its own level) and the HTTP client's.
     for name in (None, "medsins", "huggingface_hub", "httpx2", "httpx", "httpcore", "urllib3"):
         caplog.set_level(logging.DEBUG, logger=name)
@@ -291,7 +532,7 @@ def test_the_token_is_never_printed_or_logged(local_hub, release, capsys, caplog
     assert run_cli(str(release), "--repo", REPO, "--token", wrong) == 1
     assert run_cli(str(release), "--repo", "medsins/other", "--token", local_hub.token, "--no-create") == 1
 
-    out, err = capsys.readouterr()
+    out, err = capfd.readouterr()  # file-descriptor level: hf_xet (Rust) writes there too
     seen = out + err + caplog.text
     assert "published:" in out and "rejected the token" in err  # the runs did talk
     assert "HTTP Request: POST" in caplog.text  # and the HTTP client's debug log was captured
@@ -322,7 +563,7 @@ def test_dry_run_prints_the_exact_commits_and_changes_nothing(local_hub, release
 
 def test_dry_run_after_a_change_lists_only_the_change(local_hub, release, tmp_path):
     push_release(release, REPO, token=local_hub.token)
-    new = write_release(tmp_path / "new", [r for r in small_records() if r.task_id != "task11"])
+    new = write_release(tmp_path / "new", [r for r in small_records() if r.task_id != "task11"], repo_id=REPO)
 
     plan = push_release(new, REPO, token=local_hub.token, dry_run=True)
 
@@ -342,6 +583,7 @@ def research_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
         small_records(),
         profile="research",
         publishable=False,
+        repo_id=REPO,
     )
 
 
@@ -451,7 +693,7 @@ def test_push_to_a_branch_creates_it_from_main(local_hub, release):
         *small_records(),
         make_record("task11", "pubmedqa", "qa", "Question Answering", "train", 7),
     ]
-    new = write_release(local_hub.home.parent / "v2", new_records)
+    new = write_release(local_hub.home.parent / "v2", new_records, repo_id=REPO)
 
     result = push_release(new, REPO, token=local_hub.token, revision="v2")
 
@@ -485,9 +727,40 @@ def test_the_local_hub_answers_the_other_client_calls(local_hub, release):
         handle.seek(4)
         assert handle.read(12) == (release / "README.md").read_bytes()[4:16]
     assert any(r.route == "resolve" and r.status == 206 for r in local_hub.server.log)
+    # A file object cannot go through Xet: huggingface_hub falls back to git-LFS ("basic" transfer).
+    start = len(local_hub.server.log)
+    data = b"\0binary" * 1000
+    api.upload_file(path_or_fileobj=io.BytesIO(data), path_in_repo="extra.bin", repo_id=REPO, repo_type="dataset")
+    assert {"lfs_batch", "lfs_upload"} <= set(routes_since(local_hub, start))
+    assert local_hub.server.file_bytes(REPO, "extra.bin") == data
     info = api.repo_info(REPO, repo_type="dataset", files_metadata=True)
     shard = next(s for s in info.siblings if s.rfilename == "data/qa/task11/train-00000-of-00001.parquet")
     assert shard.lfs is not None and shard.lfs.sha256 == release_files(release)[shard.rfilename]
+
+
+def test_the_local_hub_rebuilds_xet_uploads_of_every_chunk_encoding(local_hub, tmp_path):
+    """Text compresses with LZ4, floats with byte grouping + LZ4: the local Hub must rebuild both exactly."""
+    import random
+
+    from hub_server import xorb_chunks
+
+    rnd = random.Random(0)
+    contents = {
+        "text.bin": "".join(rnd.choice(["alpha ", "beta ", "gamma\n"]) for _ in range(60000)).encode(),
+        "floats.bin": struct.pack("<100000f", *(rnd.gauss(0, 1) for _ in range(100000))),
+    }
+    api = HfApi(token=local_hub.token)
+    api.create_repo(REPO, repo_type="dataset")
+    for name, data in contents.items():
+        (tmp_path / name).write_bytes(data)
+    api.upload_folder(folder_path=tmp_path, repo_id=REPO, repo_type="dataset")
+
+    assert "xet_shard" in {r.route for r in local_hub.server.log}
+    for name, data in contents.items():
+        assert local_hub.server.file_bytes(REPO, name) == data
+    xorbs = (local_hub.server.store.root / "cas" / "xorbs").iterdir()
+    schemes = {chunk[0] for xorb in xorbs for chunk in xorb_chunks(xorb.read_bytes())}
+    assert {1, 2} <= schemes  # LZ4 and byte-grouped LZ4 chunks were both rebuilt
 
 
 def test_cli_private_flag_and_a_branch_of_a_new_repo(local_hub, release, capsys):

@@ -185,10 +185,11 @@ def test_shards_are_named_the_hub_way(release: tuple[Path, ReleaseManifest]) -> 
         "data/qa/task57/test-00000-of-00001.parquet",
         "data/qa/task57/train-00000-of-00001.parquet",
     ]
-    assert sorted(manifest.files) == sorted([*shards, "README.md", "instructions.json"])
+    described = ["LICENSE.md", "README.md", "croissant.json", "instructions.json"]
+    assert sorted(manifest.files) == sorted([*shards, *described])
     assert manifest.files["data/qa/task57/test-00000-of-00001.parquet"].rows == 3
     assert manifest.files["README.md"].rows is None
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "data", "instructions.json", "manifest.json"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([*described, "data", "manifest.json"])
     assert not list(out.parent.glob(".release.*")), "no partial or old folder may be left behind"
     assert read_manifest(out) == manifest
     verify_release(out)
@@ -379,7 +380,13 @@ def test_card_front_matter(release: tuple[Path, ReleaseManifest]) -> None:
     front = front_matter(out)
     assert front["license"] == "other"
     assert front["license_name"] == "per-source-licenses"
+    # ``license: other`` links the per-source license file of the release (the Hub's card spec).
+    assert front["license_link"] == "LICENSE.md" and (out / "LICENSE.md").is_file()
     assert front["language"] == ["en", "zh"]
+    assert front["multilinguality"] == ["multilingual"]
+    assert front["source_datasets"] == [
+        "bc4chemd", "bc5cdr", "cmeee", "medqa", "mmedbench", "pubmedqa",
+    ]
     assert front["size_categories"] == ["n<1K"]
     assert front["pretty_name"] == "MedS-Ins"
     assert front["task_categories"] == [
@@ -416,7 +423,9 @@ def test_card_front_matter(release: tuple[Path, ReleaseManifest]) -> None:
     assert configs["task11"]["data_files"] == [{"split": "train", "path": "data/qa/task11/train-*.parquet"}]
     infos = {i["config_name"]: i for i in front["dataset_info"]}
     assert set(infos) == set(configs)
-    assert infos["ner"]["features"] == features_yaml()
+    # The schema is written once, on the default config; the others read the same one from their shards.
+    assert infos["all"]["features"] == features_yaml()
+    assert [name for name, info in infos.items() if "features" in info] == ["all"]
     assert [s["name"] for s in infos["ner"]["splits"]] == ["train", "test"]
     assert [s["num_examples"] for s in infos["ner"]["splits"]] == [7, 3]
     assert infos["all"]["download_size"] == sum(
@@ -449,8 +458,17 @@ def test_card_body(release: tuple[Path, ReleaseManifest]) -> None:
     assert "| **total** | 25 | 19 | 0 | 0 | 0 | 0 | 6 | 0 |" in body
     assert "| `medqa` | 6 | 5 | 0 | 0 | 0 | 0 | 1 | 0 |" in body
     assert '- `dedup_threshold`: `0.8`' in body
-    assert 'medsins.load("ner")' in body and 'load_dataset("medsins/meds-ins", "ner")' in body
+    assert 'repo = "medsins/meds-ins"' in body and 'medsins.load("ner", repo_id=repo)' in body
+    assert 'load_dataset("medsins/meds-ins", "ner")' in body
+    assert 'medsins.load("task125", split="test", repo_id=repo)' in body
+    assert 'medsins.load("mcqa", split="test", repo_id=repo)' in body
+    assert "published as [`medsins/meds-ins`](https://huggingface.co/datasets/medsins/meds-ins)" in body
+    assert "`croissant.json`" in body
     assert "Not for publication" not in body
+    # Corpus citations sit beside their licenses in LICENSE.md (attribution), with the license table.
+    licenses = (release[0] / "LICENSE.md").read_text(encoding="utf-8")
+    assert "Authors of bc5cdr. The bc5cdr corpus. 2020." in licenses
+    assert f"| `bc5cdr` | BC5CDR corpus | {license_link} | open | 3 | https://example.org/bc5cdr |" in licenses
 
 
 def test_card_of_an_unpublishable_release_warns_and_uses_extras(tmp_path: Path) -> None:
@@ -462,12 +480,15 @@ def test_card_of_an_unpublishable_release_warns_and_uses_extras(tmp_path: Path) 
         card_extras={"pretty_name": "MedS-Ins (medqa only)", "repo_id": "me/medqa", "tags": ["usmle"]},
     )
     front = front_matter(tmp_path / "rel")
-    assert front["license"] == "mit" and "license_name" not in front
+    assert front["license"] == "mit" and "license_name" not in front and "license_link" not in front
+    assert front["multilinguality"] == ["monolingual"] and front["source_datasets"] == ["medqa"]
     assert front["pretty_name"] == "MedS-Ins (medqa only)"
     assert "usmle" in front["tags"] and "meds-bench" in front["tags"]
     body = (tmp_path / "rel" / "README.md").read_text(encoding="utf-8")
     assert "Not for publication" in body and "`local` profile" in body
-    assert 'load_dataset("me/medqa", "ner")' in body
+    # The examples name this repo and configs this release has: medqa is a qa task (task57, test only).
+    assert 'load_dataset("me/medqa", "qa")' in body and "medsins/meds-ins" not in body
+    assert 'medsins.load("task57", split="test", repo_id=repo)' in body and "task125" not in body
     with pytest.raises(ReleaseError, match="unknown card_extras key 'title'"):
         write_release(
             kept, tmp_path / "rel2", registry=REGISTRY, sources={}, manifest=build_manifest(records),

@@ -290,7 +290,7 @@ RACE = """
 import os, sys, time
 from pathlib import Path
 from medsins.workfolder import WorkFolderBusy, WorkLock
-work, start = Path(sys.argv[1]), float(sys.argv[2])
+work, start, racers = Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[4])
 if sys.argv[3] == "no-link":  # a file system without hard links
     def no_link(*args, **kwargs):
         raise PermissionError(1, "Operation not permitted")
@@ -299,9 +299,14 @@ time.sleep(max(0.0, start - time.time()))
 try:
     with WorkLock(work):
         (work / "winners").open("a").write(f"{os.getpid()}\\n")
-        time.sleep(0.5)
+        # Hold the lock until every other racer has tried (a loaded machine may start one late).
+        deadline = time.time() + 60
+        while time.time() < deadline and len((work.parent / "refused").read_text().split()) < racers - 1:
+            time.sleep(0.05)
 except WorkFolderBusy as exc:
     print(exc)
+    with (work.parent / "refused").open("a") as refused:
+        refused.write(f"{os.getpid()}\\n")
 """
 
 
@@ -312,9 +317,10 @@ def test_of_many_builds_racing_for_a_work_folder_exactly_one_wins(tmp_path, link
     work.mkdir()
     if stale:
         (work / LOCK_NAME).write_text(json.dumps({"pid": dead_pid(), "host": socket.gethostname(), "since": "x"}))
+    (tmp_path / "refused").write_text("")
     start = time.time() + 1.0  # all racers import first, then go at once
-    racers = [subprocess.Popen([sys.executable, "-c", RACE, str(work), str(start), link], stdout=subprocess.PIPE,
-                               text=True) for _ in range(6)]
+    racers = [subprocess.Popen([sys.executable, "-c", RACE, str(work), str(start), link, "6"],
+                               stdout=subprocess.PIPE, text=True) for _ in range(6)]
     refusals = [racer.communicate(timeout=60)[0] for racer in racers]
     winners = (work / "winners").read_text().split()
     assert len(winners) == 1 and int(winners[0]) in {racer.pid for racer in racers}

@@ -14,7 +14,8 @@ report in :mod:`medsins.bench.report`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ def score(
     bootstrap: int = 1000,
     seed: int = 0,
     registry: Registry | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> BenchReport:
     """Score model predictions on MedS-Bench.
 
@@ -51,10 +53,13 @@ def score(
             else the file stem; sources of the same model are merged.
         references: a release folder, a config name, a ``datasets.Dataset``, a
             list of records or dicts, or ``"gt"`` (the predictions' GT column);
-            ``None`` loads ``medsins.load("bench", split="test")``.
+            ``None``: the GT column when every row carries one (and
+            ``$MEDSINS_RELEASE`` is unset), else ``medsins.load("bench", split="test")``.
         bootstrap: bootstrap replicates for the 95% CIs (0: none).
         seed: bootstrap seed (same seed, same intervals).
         registry: task registry (default: built-in plus plugin tasks).
+        notify: receives one line saying where the references came from when
+            that was not asked for (default: the ``medsins.bench`` logger, INFO).
 
     Returns:
         The :class:`~medsins.bench.report.BenchReport` (leaderboard, per task,
@@ -74,6 +79,11 @@ def score(
     if not everything:
         raise MedsinsError("nothing to score: " + _why(problems))
     refs = load_references(references, registry, everything)
+    if refs.from_gt_by_default:
+        (notify or logging.getLogger(__name__).info)(
+            "no references given and every row carries a GT column: scoring offline against it "
+            "(give references, e.g. --references RELEASE_DIR, to score against a release)"
+        )
     joiner = Joiner(refs, registry)
     by_task = refs.by_task()
     task_order = sorted(by_task, key=lambda t: registry.get(t).number)

@@ -4,6 +4,9 @@ References come from a release (``medsins.load("bench", split="test")``: a
 local folder, ``$MEDSINS_RELEASE`` or the Hub), a ``datasets.Dataset``, a list
 of :class:`~medsins.records.Record` or dicts, or - for upstream CSV files that
 carry their own ``GT`` column - from the predictions themselves (``"gt"``).
+When no references are given, ``$MEDSINS_RELEASE`` is unset and every
+prediction carries a GT value, the GT column is used too: such a file is
+scored offline instead of waiting on the Hub.
 
 A prediction is joined to a reference by record id when it has one, else by
 task id and input (whitespace-normalised). Upstream CSV files hold the whole
@@ -16,6 +19,7 @@ extra, and every reference matched or missing: nothing is dropped silently.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +54,8 @@ class References:
     items: list[Reference]
     origin: str
     ignored: int = 0  # references of tasks that are not benchmark tasks
+    #: Taken from the predictions' GT column because none were given (see :func:`carries_gt`).
+    from_gt_by_default: bool = False
 
     def by_task(self) -> dict[str, list[Reference]]:
         """task id → references sorted by id (the order examples are scored and resampled in)."""
@@ -67,18 +73,33 @@ def input_key(text: str) -> str:
 # ------------------------------------------------------------------ loading
 
 
+def carries_gt(predictions: Sequence[Prediction]) -> bool:
+    """True when every prediction has a task id, an input and a GT value (an upstream CSV's rows)."""
+    return all(p.task_id is not None and p.input is not None and p.gt is not None for p in predictions) and any(
+        p.gt and p.gt.strip() for p in predictions
+    )
+
+
 def load_references(
     references: Any, registry: Registry, predictions: Sequence[Prediction] = ()
 ) -> References:
     """Resolve ``references`` (see the module docstring) to benchmark references.
 
-    ``None`` loads the ``bench`` config's test split with :func:`medsins.load`
-    (``$MEDSINS_RELEASE`` or the Hub); a string is a release folder if one
-    exists at that path, else a config name; ``"gt"`` builds the references from
-    the predictions' ``GT`` column.
+    ``None`` uses the predictions' ``GT`` column when every prediction carries
+    one and ``$MEDSINS_RELEASE`` is unset (no network; ``from_gt_by_default``
+    is then True), else loads the ``bench`` config's test split with
+    :func:`medsins.load` (``$MEDSINS_RELEASE`` or the Hub); a string is a
+    release folder if one exists at that path, else a config name; ``"gt"``
+    builds the references from the predictions' ``GT`` column.
     """
+    from medsins.load import RELEASE_ENV
+
     if isinstance(references, str) and references.casefold() == FROM_GT:
-        return _from_gt(predictions)
+        return _from_gt(predictions, registry)
+    if references is None and not os.environ.get(RELEASE_ENV) and carries_gt(predictions):
+        refs = _from_gt(predictions, registry)
+        refs.from_gt_by_default = True
+        return refs
     if references is None or isinstance(references, str | Path):
         rows, origin = _load_release(references)
     elif hasattr(references, "column_names") and hasattr(references, "num_rows"):
@@ -142,18 +163,24 @@ def _reference(row: Any, index: int, origin: str) -> Reference:
     )
 
 
-def _from_gt(predictions: Sequence[Prediction]) -> References:
-    """One reference per distinct (task, input) among predictions that carry a GT value."""
+def _from_gt(predictions: Sequence[Prediction], registry: Registry) -> References:
+    """One reference per distinct (task, input) among predictions that carry a GT value.
+
+    Rows of tasks that are not benchmark tasks make no reference (the join reports them).
+    """
     items: dict[tuple[str, str], Reference] = {}
     for pred in predictions:
         if pred.task_id is None or pred.input is None or pred.gt is None or not pred.gt.strip():
+            continue
+        if pred.task_id not in registry or not registry.get(pred.task_id).benchmark:
             continue
         key = (pred.task_id, input_key(pred.input))
         if key not in items:
             digest = hashlib.blake2b("\x1f".join(key).encode("utf-8"), digest_size=8).hexdigest()
             items[key] = Reference(f"{pred.task_id}-gt-{digest}", pred.task_id, pred.input, pred.gt, upstream=True)
     if not items:
-        raise MedsinsError("references='gt' needs predictions with task_id, input and GT columns; none had all three")
+        raise MedsinsError("references='gt' needs predictions with task_id, input and GT columns of MedS-Bench "
+                           "tasks; no row had all three")
     return References(list(items.values()), "the GT column of the predictions")
 
 

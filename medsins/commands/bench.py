@@ -21,7 +21,8 @@ def run(args: argparse.Namespace) -> int:
     if args.bootstrap < 0:
         raise MedsinsError("--bootstrap must be 0 (no intervals) or more")
     sources = [parse_prediction_argument(argument) for argument in args.predictions]
-    report = score(sources, references=args.references, bootstrap=args.bootstrap, seed=args.seed)
+    report = score(sources, references=args.references, bootstrap=args.bootstrap, seed=args.seed,
+                   notify=lambda line: print(printable(f"medsins: {line}"), file=sys.stderr))
     if args.format == "json":
         sys.stdout.write(report.to_json())
     elif args.format == "csv":
@@ -52,8 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("predictions", nargs="+", metavar="PREDICTIONS", help="prediction files ([NAME=]PATH)")
     p.add_argument(
         "--references", metavar="REF",
-        help="a release folder, a config name, or 'gt' (the CSV's GT column); "
-             "default: the 'bench' config of $MEDSINS_RELEASE or the Hub",
+        help="a release folder, a config name, or 'gt' (the CSV's GT column); default: the GT column when "
+             "every row carries one, else the 'bench' config of $MEDSINS_RELEASE or the Hub",
     )
     p.add_argument("--out", metavar="DIR", help="also write report.md, report.json and CSV tables into DIR")
     p.add_argument("--format", choices=FORMATS, default="md", help="what to print (default: md)")

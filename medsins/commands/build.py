@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
-from medsins import limits
-from medsins.commands.output import print_table, printable
+from medsins import limits, progress
+from medsins.commands.output import print_json, print_table, printable
 from medsins.errors import MedsinsError
 from medsins.stages.license import Profile
 
@@ -32,9 +33,13 @@ def run(args: argparse.Namespace) -> int:
         instructions=Path(args.instructions) if args.instructions else None,
         quiet=args.quiet,
         allow_incomplete=args.allow_incomplete,
+        repo_id=args.repo_id,
     )
-    result = build(options)
-    if not args.quiet:
+    with progress.log_lines(args.quiet):  # off a terminal: a line per stage and every ~10 s on stderr
+        result = build(options)
+    if args.json:
+        print_json(build_summary(result))
+    elif not args.quiet:
         print_table(
             f"medsins build ({options.profile.value}) -> {result.release}",
             ["source", "entered", *FATES, "unreadable"],
@@ -42,6 +47,32 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"ledger: {printable(result.ledger)}")
     return 0
+
+
+def build_summary(result: Any) -> dict[str, Any]:
+    """``build --json``: what a build produced, for scripts (a :class:`~medsins.build.BuildResult`)."""
+    manifest = result.manifest
+    return {
+        "release": str(result.release),
+        "ledger": str(result.ledger),
+        "profile": manifest.profile,
+        "publishable": manifest.publishable,
+        "sources": sorted(name for name in result.counts if name != "total"),
+        "records": result.counts.get("total", {}).get("kept", 0),
+        "counts": result.counts,
+        "unreadable": manifest.unreadable,
+        "seconds": {stage: round(seconds, 3) for stage, seconds in result.timings.items()},
+    }
+
+
+def _repo_id(value: str) -> str:
+    """``--repo-id``, checked before any work (a bad id would otherwise fail at the release stage)."""
+    from medsins.release.card import check_repo_id
+
+    try:
+        return check_repo_id(value)
+    except MedsinsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,6 +91,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="upstream RewriteDefinitions.json: attach its instruction variants to the release")
     p.add_argument("--allow-incomplete", action="store_true",
                    help="release even when parts of the raw files could not be read (listed in manifest and card)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    p.add_argument("--repo-id", metavar="ORG/NAME", type=_repo_id,
+                   help="the Hub dataset repo the card and croissant.json name (default: medsins/meds-ins)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars, progress lines or summary")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON summary (release, counts per source and fate, seconds per stage) on stdout")
     limits.add_argument(p)
     p.set_defaults(func=run)

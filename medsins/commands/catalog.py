@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-from medsins.commands.output import print_json, print_table, warning
+from medsins.commands.output import error, print_json, print_table
 from medsins.coverage import task_coverage
 from medsins.plugins import catalog
 from medsins.taxonomy import config_of
 
 
 def source_rows() -> list[dict[str, object]]:
-    """One dict per source: id, name, license, access, tasks, native, languages."""
-    rows = []
+    """One dict per source: id, name, license, access, tasks, native, languages, error.
+
+    A source that cannot be loaded is a row too: its id, ``error`` (why, in plain
+    words) and nothing else known (None).
+    """
+    rows: list[dict[str, object]] = []
     for source in catalog():
         m = source.manifest
         rows.append({
@@ -28,7 +32,11 @@ def source_rows() -> list[dict[str, object]]:
             "tasks": m.tasks,
             "version": m.version,
             "homepage": str(m.homepage),
+            "error": None,
         })
+    keys = list(rows[0]) if rows else ["id", "error"]
+    for broken in catalog().broken:
+        rows.append({**dict.fromkeys(keys), "id": broken.name, "error": str(broken)})
     return rows
 
 
@@ -62,21 +70,22 @@ def task_rows(coverage: bool = False) -> list[dict[str, object]]:
 
 
 def run_sources(args: argparse.Namespace) -> int:
-    """List built-in and plugin sources."""
+    """List built-in and plugin sources; a source that cannot be loaded is listed with why, and exits 1."""
     rows = source_rows()
-    problems = catalog().problems
-    for problem in problems:  # stderr, so --json stays pure JSON
-        warning(str(problem))
+    broken = catalog().broken
     if args.json:
         print_json(rows)
-        return 0
-    print_table(
-        f"{len(rows)} sources",
-        ["id", "license", "access", "converter", "languages", "tasks"],
-        [[r["id"], r["license"], r["access"], r["converter"], ",".join(r["languages"]), _task_span(r["tasks"])]
-         for r in rows],
-    )
-    return 0
+    else:
+        print_table(
+            f"{len(rows)} sources" + (f", {len(broken)} cannot be loaded" if broken else ""),
+            ["id", "license", "access", "converter", "languages", "tasks"],
+            [[r["id"], r["license"], r["access"], r["converter"], ",".join(r["languages"]),  # type: ignore[arg-type]
+              _task_span(r["tasks"])] if r["error"] is None else
+             [r["id"], "BROKEN", "", "", "", "see the error below"] for r in rows],
+        )
+    for problem in broken:  # stderr, so --json stays pure JSON
+        error(str(problem))
+    return 1 if broken else 0
 
 
 def _task_span(tasks: object) -> str:

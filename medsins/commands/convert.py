@@ -10,8 +10,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
 
-from medsins import limits
-from medsins.commands.output import error, printable
+from medsins import limits, progress
+from medsins.commands.output import error, print_json, printable
 from medsins.convert import Rejection, convert_source
 from medsins.errors import MedsinsError
 from medsins.plugins import catalog
@@ -72,9 +72,15 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and not out.name.endswith((".jsonl", ".parquet")):
         raise MedsinsError(f"--out {out}: use a .jsonl or .parquet file name")
+    if args.json and out is None:
+        raise MedsinsError("--json needs --out FILE: without it the records themselves go to stdout")
     counts: Counter[str] = Counter()
     rejections: list[Rejection] = []
     with ExitStack() as stack:
+        stack.enter_context(progress.log_lines(args.quiet))
+        # No bars when the records themselves go to stdout (the terminal).
+        feedback = stack.enter_context(progress.feedback("convert", args.quiet, transient=True, bars=out is not None))
+        stage = stack.enter_context(feedback.stage(source.id, unit="records"))
         if out is None:
             sink: _JsonlSink | _ParquetSink = _JsonlSink(sys.stdout)
         elif out.suffix == ".parquet":
@@ -86,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
                 if isinstance(item, Record):
                     sink.write(item)
                     counts[item.task_id] += 1
+                    stage.add_records(1)
                 else:
                     rejections.append(item)
         finally:
@@ -98,10 +105,19 @@ def run(args: argparse.Namespace) -> int:
                     handle.write(json.dumps(rejection.to_dict(), ensure_ascii=False) + "\n")
         elif bad.exists():
             bad.unlink()  # a stale file from an earlier run would mislead
-    summary = ", ".join(f"{task} {n}" for task, n in sorted(counts.items(), key=lambda kv: int(kv[0][4:])))
+    ordered = sorted(counts.items(), key=lambda kv: int(kv[0][4:]))
+    if args.json:
+        print_json({
+            "source": source.id, "raw": str(raw if raw is not None else source.sample_dir), "out": str(out),
+            "records": sum(counts.values()), "tasks": dict(ordered), "rejected": len(rejections),
+            "unreadable": sum(r.unreadable for r in rejections),
+            "rejected_file": str(rejected_path(out)) if out is not None and rejections else None,
+        })
+    summary = ", ".join(f"{task} {n}" for task, n in ordered)
     where = f" -> {out}" if out else ""
-    print(printable(f"{source.id}: {sum(counts.values())} records ({summary or 'none'}), "
-                    f"{len(rejections)} rejected{where}"), file=sys.stderr)
+    if not args.quiet:
+        print(printable(f"{source.id}: {sum(counts.values())} records ({summary or 'none'}), "
+                        f"{len(rejections)} rejected{where}"), file=sys.stderr)
     for rejection in rejections[:10]:
         error(f"rejected {rejection.origin}: {rejection.reason}")
     if len(rejections) > 10:
@@ -115,5 +131,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("source", help="source id, e.g. pubmedqa")
     p.add_argument("--raw", metavar="DIR", help="folder with the raw files (default: the bundled sample)")
     p.add_argument("--out", metavar="FILE", help="output .jsonl or .parquet (default: JSONL on stdout)")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON summary (records per task, rejections, files) on stdout; needs --out")
+    p.add_argument("--quiet", action="store_true", help="no progress and no summary line (rejections still shown)")
     limits.add_argument(p)
     p.set_defaults(func=run)

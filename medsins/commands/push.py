@@ -14,6 +14,7 @@ it is never printed. Prefer HF_TOKEN: a token on the command line lands in shell
 
 examples:
   medsins push release/ --repo medsins/meds-ins --dry-run     # show the exact commits, change nothing
+                                                              # (offline: planned against an empty repo)
   medsins push release/ --repo medsins/meds-ins               # create (if needed) and publish
   medsins push release/ --repo medsins/meds-ins --create-pr   # open a pull request instead
 """
@@ -25,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "push",
         help="publish a release folder as a Hugging Face dataset repo",
         description="Publish a release folder (from `medsins build`) as a dataset repo on the Hugging Face "
-        "Hub. Only missing or changed files are uploaded; the card and manifest go in the last commit.",
+        "Hub. Only missing or changed files are uploaded; the card and manifest go in the last commit. A card "
+        "built for another repo is published rewritten to name --repo (with a manifest that matches it).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -39,7 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--create-pr", action="store_true", help="open a pull request instead of writing to the branch")
     parser.add_argument("--revision", metavar="BRANCH", help="branch to push to (created from main if missing)")
-    parser.add_argument("--dry-run", action="store_true", help="print the exact commits and files; change nothing")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the exact commits and files; change nothing (works offline: planned against an empty repo)",
+    )
     parser.add_argument("--token", metavar="TOKEN", help="Hub token (default: HF_TOKEN or the saved login)")
     parser.add_argument(
         "--no-create",
@@ -70,5 +76,6 @@ def run(args: argparse.Namespace) -> int:
     except MedsinsError as exc:
         error(str(exc))
         return 1
-    print(printable(result.describe()))
+    for line in result.describe().splitlines():  # printable() escapes newlines: one line at a time
+        print(printable(line))
     return 0

@@ -2,10 +2,17 @@
 
 The YAML front matter is what ``datasets`` and the Hub read: ``configs`` (which
 shards each config is made of) and an exact ``dataset_info`` per config
-(features in ``datasets``' YAML form, ``num_examples`` that ``datasets``
-verifies on load, ``num_bytes`` equal to what it records). The body is for
-people: what the dataset is, how this release was built, every task with its
-counts, the license of every source and how to load it.
+(``num_examples`` that ``datasets`` verifies on load, ``num_bytes`` equal to
+what it records), plus the Hub's discovery fields (license with its link,
+languages, multilinguality, source datasets, task categories). The body is for
+people: what the dataset is, where it is published, how this release was built,
+every task with its counts, the license of every source and how to load it.
+
+Every config has the same columns, so the features schema is written once, on
+the default config ``all``; the other configs take the identical schema from
+their Parquet files (``datasets`` reads it from the first shard when a config's
+``dataset_info`` has no ``features``). Repeating it per config cost about 800
+bytes a config, 120 kB for the ~150 configs of a full MedS-Ins release.
 
 Every list is sorted and nothing depends on the clock, so the same shards give
 the same card byte for byte.
@@ -14,16 +21,20 @@ the same card byte for byte.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
-import yaml
+from huggingface_hub import DatasetCard, DatasetCardData
+from huggingface_hub.errors import HFValidationError
+from huggingface_hub.utils import validate_repo_id
 
 from medsins.errors import ReleaseError
-from medsins.records import UNKNOWN_LICENSE, SourceManifest, Split
+from medsins.ledger import LEDGER_NAME
+from medsins.records import UNKNOWN_LICENSE, SourceManifest, Split, Task
 from medsins.registry import BENCH_CONFIG, Registry
-from medsins.release.manifest import ReleaseManifest
+from medsins.release.manifest import INSTRUCTIONS_NAME, MANIFEST_NAME, ReleaseManifest
 from medsins.release.schema import RECORD_SCHEMA
 from medsins.release.shard import DATA_DIR, Shard, ShardStats
 from medsins.taxonomy import ALL_CONFIG, CATEGORIES, Category, resolve_config
@@ -40,6 +51,19 @@ PAPER_CITATION = """\
 }"""
 
 DEFAULT_PRETTY_NAME = "MedS-Ins"
+
+#: Where a dataset repo lives on the Hub (``HUB_DATASETS_URL + "org/name"``).
+HUB_DATASETS_URL = "https://huggingface.co/datasets/"
+
+#: The release file listing every source's license; the card's ``license_link`` points at it.
+LICENSE_FILE = "LICENSE.md"
+
+#: The release file with the Croissant (JSON-LD) description, written by :mod:`medsins.release.croissant`.
+CROISSANT_FILE = "croissant.json"
+
+#: The hidden line of the card body that names its repository (read by :func:`retarget_card`).
+_REPO_MARK = "<!-- medsins:repo_id={} -->"
+_REPO_MARK_RE = re.compile(r"<!-- medsins:repo_id=(?P<repo>[^\s]+) -->")
 
 #: Keys ``card_extras`` may carry.
 CARD_EXTRA_KEYS = frozenset({"pretty_name", "repo_id", "tags", "description"})
@@ -104,9 +128,10 @@ _FATES = {
     "contaminates": "training record overlapping a test / benchmark record",
 }
 
-_FIELD_NOTES = {
+#: What each record column means (card body, Croissant field descriptions).
+FIELD_NOTES = {
     "id": "stable id: task id + 64-bit hash of (task, source, split, raw id)",
-    "task_id": "MedS-Ins task id, e.g. `task125`",
+    "task_id": "MedS-Ins task id, `task` and its number",
     "source": "corpus (source) id",
     "category": "one of the 19 MedS-Ins task categories",
     "config": "short category config name, e.g. `ner`",
@@ -243,6 +268,17 @@ def features_yaml(schema: pa.Schema = RECORD_SCHEMA) -> list[dict[str, str]]:
     return out
 
 
+def check_repo_id(repo_id: str) -> str:
+    """``repo_id`` if it is a Hub dataset repo id ``ORG/NAME``; :class:`ReleaseError` otherwise."""
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as exc:
+        raise ReleaseError(f"not a Hub repo id {repo_id!r}: {exc}") from None
+    if repo_id.count("/") != 1:
+        raise ReleaseError(f"not a Hub repo id {repo_id!r}: expected ORG/NAME")
+    return repo_id
+
+
 def hub_license(licenses: Iterable[str]) -> tuple[str, str | None]:
     """The card's ``license`` (and ``license_name`` when it is ``other``).
 
@@ -269,29 +305,76 @@ def size_category(rows: int) -> str:
     return "n>100M"
 
 
+def multilinguality(languages: Iterable[str], tasks: Iterable[Task]) -> list[str]:
+    """The Hub's ``multilinguality``: ``monolingual`` or ``multilingual``, plus ``translation``.
+
+    ``translation`` is added when a task's output language differs from its input
+    language (the translation tasks), as the Hub's tagging convention asks.
+    """
+    values = ["monolingual" if len(set(languages)) <= 1 else "multilingual"]
+    if any(set(t.output_languages) != set(t.input_languages) for t in tasks):
+        values.append("translation")
+    return values
+
+
+def hub_dataset_id(url: str) -> str | None:
+    """``org/name`` when ``url`` is a Hub dataset page (``https://huggingface.co/datasets/org/name…``)."""
+    match = re.match(re.escape(HUB_DATASETS_URL) + r"([\w.-]+/[\w.-]+)", url)
+    return match[1] if match else None
+
+
+def source_datasets(source_ids: Iterable[str], sources: Mapping[str, SourceManifest]) -> list[str]:
+    """The Hub's ``source_datasets``: each corpus's Hub id when it lives on the Hub, else its source id.
+
+    The Hub links an entry that names one of its datasets; a corpus published
+    elsewhere is named by its medsins source id (its homepage is in the card).
+    """
+    out = []
+    for source_id in source_ids:
+        manifest = sources.get(source_id)
+        out.append((manifest and hub_dataset_id(str(manifest.homepage))) or source_id)
+    return sorted(set(out))
+
+
 def _front_matter(
-    configs: list[ReleaseConfig], stats: ShardStats, registry: Registry, extras: Mapping[str, object]
-) -> dict[str, object]:
+    configs: list[ReleaseConfig], stats: ShardStats, registry: Registry, extras: Mapping[str, object],
+    sources: Mapping[str, SourceManifest],
+) -> DatasetCardData:
     everything = configs[0]
     license_id, license_name = hub_license(lic for per in stats.licenses.values() for lic in per)
-    categories = {registry.get(t).category for t in everything.tasks if t in registry}
-    task_categories = sorted({"text-generation", *(_HUB_TASKS[c] for c in categories if c in _HUB_TASKS)})
+    tasks = [registry.get(t) for t in everything.tasks if t in registry]
+    task_categories = sorted({"text-generation", *(_HUB_TASKS[t.category] for t in tasks if t.category in _HUB_TASKS)})
     tags = ["biomedical", "clinical", "instruction-tuning", "medical", "meds-ins"]
     if any(c.kind == "bench" for c in configs):
         tags.append("meds-bench")
     tags = sorted(set(tags) | set(_string_list(extras.get("tags", []), "tags")))
-    front: dict[str, object] = {
-        "pretty_name": str(extras.get("pretty_name", DEFAULT_PRETTY_NAME)),
-        "license": license_id,
-    }
-    if license_name:
-        front["license_name"] = license_name
-    front |= {
-        "language": sorted(stats.languages),
-        "task_categories": task_categories,
-        "size_categories": [size_category(sum(everything.num_examples.values()))],
-        "tags": tags,
-        "configs": [
+    dataset_info = []
+    for c in configs:
+        info: dict[str, object] = {"config_name": c.name}
+        if c.default:  # once: every config has this schema (see the module docstring)
+            info["features"] = features_yaml()
+        info |= {
+            "splits": [
+                {"name": split, "num_bytes": size.num_bytes, "num_examples": size.num_examples}
+                for split, size in c.splits.items()
+            ],
+            "download_size": c.download_size,
+            "dataset_size": c.dataset_size,
+        }
+        dataset_info.append(info)
+    return DatasetCardData(
+        pretty_name=str(extras.get("pretty_name", DEFAULT_PRETTY_NAME)),
+        license=license_id,
+        # The Hub's card spec: ``license: other`` needs a name and a link (here: a file of the repo).
+        license_name=license_name,
+        license_link=LICENSE_FILE if license_id == "other" else None,
+        language=sorted(stats.languages),
+        multilinguality=multilinguality(stats.languages, tasks),
+        source_datasets=source_datasets(stats.licenses, sources),
+        task_categories=task_categories,
+        size_categories=[size_category(sum(everything.num_examples.values()))],
+        tags=tags,
+        configs=[
             {
                 "config_name": c.name,
                 "data_files": [
@@ -302,21 +385,8 @@ def _front_matter(
             }
             for c in configs
         ],
-        "dataset_info": [
-            {
-                "config_name": c.name,
-                "features": features_yaml(),
-                "splits": [
-                    {"name": split, "num_bytes": size.num_bytes, "num_examples": size.num_examples}
-                    for split, size in c.splits.items()
-                ],
-                "download_size": c.download_size,
-                "dataset_size": c.dataset_size,
-            }
-            for c in configs
-        ],
-    }
-    return front
+        dataset_info=dataset_info,
+    )
 
 
 def _string_list(value: object, key: str) -> list[str]:
@@ -354,6 +424,34 @@ def _split_counts(config: ReleaseConfig) -> list[str]:
     return [_n(config.splits[s].num_examples) if s in config.splits else "–" for s in SPLITS]
 
 
+@dataclass(frozen=True)
+class _Examples:
+    """Configs of this release that the card's examples name (never one the release lacks)."""
+
+    category: str  # a category config, e.g. ``ner``
+    category_split: str  # a split it has
+    task: str  # a task of that category, e.g. ``task125``
+    task_split: str  # a split that task has
+    group: str | None  # a benchmark config (``mcqa``, else ``bench``), if any
+
+
+def _examples(configs: list[ReleaseConfig]) -> _Examples:
+    by_name = {c.name: c for c in configs}
+    categories = [c for c in configs if c.kind == "category"]
+    # ``ner`` reads best in the examples; any category config the release has will do.
+    category = by_name["ner"] if "ner" in by_name and by_name["ner"].kind == "category" else categories[0]
+    tasks = [by_name[t] for t in category.tasks if t in by_name]
+    task = next((t for t in tasks if "test" in t.splits), tasks[0])
+    group = next((g for g in ("mcqa", BENCH_CONFIG) if g in by_name), None)
+    return _Examples(
+        category=category.name,
+        category_split=next(iter(category.splits)),
+        task=task.name,
+        task_split="test" if "test" in task.splits else next(iter(task.splits)),
+        group=group,
+    )
+
+
 def _body(
     configs: list[ReleaseConfig],
     stats: ShardStats,
@@ -367,8 +465,9 @@ def _body(
     name = str(extras.get("pretty_name", DEFAULT_PRETTY_NAME))
     everything = configs[0]
     by_name = {c.name: c for c in configs}
+    examples = _examples(configs)
     total = sum(everything.num_examples.values())
-    lines = [f"# {name}", ""]
+    lines = [_REPO_MARK.format(repo_id), "", f"# {name}", ""]
     lines += [
         "This dataset is a reproducible build of **MedS-Ins**, the medical instruction-tuning dataset "
         "of Wu et al., "
@@ -381,7 +480,8 @@ def _body(
         "",
         f"This release holds {_n(total)} records of {len(everything.tasks)} tasks from "
         f"{len(stats.licenses)} sources, in {len(stats.languages)} language(s) "
-        f"({', '.join(sorted(stats.languages))}).",
+        f"({', '.join(sorted(stats.languages))}). It is published as "
+        f"[`{repo_id}`]({HUB_DATASETS_URL}{repo_id}).",
         "",
     ]
     if "description" in extras:
@@ -397,7 +497,7 @@ def _body(
     lines += ["## Configs", ""]
     lines += [
         "`all` (the default) holds every record. There is one config per task category, one per "
-        "task (`task125`), `bench` with the test split of every MedS-Bench task, and one per "
+        f"task (`{examples.task}`), `bench` with the test split of every MedS-Bench task, and one per "
         "MedS-Bench group that is not already a category (test split only). Configs select shards "
         "with globs, so each record is stored once.",
         "",
@@ -429,14 +529,15 @@ def _body(
 
     lines += _license_section(stats, sources)
     lines += _build_section(manifest)
-    lines += _load_section(repo_id)
+    lines += _load_section(repo_id, examples)
+    lines += _files_section()
 
     lines += ["## Record fields", ""]
     lines += _table(
         ["Field", "Type", "Meaning"],
         (
             [f"`{item.name}`", "list of string" if pa.types.is_list(item.type) else "string",
-             _FIELD_NOTES.get(item.name, "")]
+             FIELD_NOTES.get(item.name, "")]
             for item in RECORD_SCHEMA
         ),
     )
@@ -446,9 +547,13 @@ def _body(
     lines += ["```bibtex", PAPER_CITATION, "```", ""]
     cited = [s for s in sorted(stats.licenses) if s in sources]
     if cited:
-        lines += ["and the corpora this release is built from:", ""]
-        lines += [f"- **{sources[s].name}** (`{s}`): {_cell(sources[s].citation)}" for s in cited]
-        lines.append("")
+        # The corpora's citations (about 330 bytes each) live beside their licenses, not here: a full
+        # release cites ~55 corpora, and the card must stay small enough for the Hub (see tests/test_card.py).
+        lines += [
+            f"and the corpora you use: their citations are in [`{LICENSE_FILE}`]({LICENSE_FILE}) "
+            f"(attribution, beside each license) and in `{CROISSANT_FILE}` (`isBasedOn`).",
+            "",
+        ]
     return lines
 
 
@@ -457,9 +562,18 @@ def _license_section(stats: ShardStats, sources: Mapping[str, SourceManifest]) -
         "## Licenses",
         "",
         "Each record carries its own `license`; the release as a whole is under the licenses of "
-        "its sources. Respect each one (attribution, share-alike, non-commercial terms).",
+        "its sources. Respect each one (attribution, share-alike, non-commercial terms). "
+        f"The same table is in [`{LICENSE_FILE}`]({LICENSE_FILE}) (the card's `license_link`) and, "
+        f"as Croissant `license` entries, in [`{CROISSANT_FILE}`]({CROISSANT_FILE}).",
         "",
     ]
+    lines += license_table(stats, sources)
+    lines.append("")
+    return lines
+
+
+def license_table(stats: ShardStats, sources: Mapping[str, SourceManifest]) -> list[str]:
+    """The per-source license table (Markdown lines): source, corpus, license with its link, access, records."""
     rows = []
     for source_id in sorted(stats.licenses):
         manifest = sources.get(source_id)
@@ -473,9 +587,32 @@ def _license_section(stats: ShardStats, sources: Mapping[str, SourceManifest]) -
                 _n(count),
                 str(manifest.homepage) if manifest else "",
             ])
-    lines += _table(["Source", "Corpus", "License", "Access", "Records", "Homepage"], rows)
-    lines.append("")
-    return lines
+    return _table(["Source", "Corpus", "License", "Access", "Records", "Homepage"], rows)
+
+
+def render_license_file(stats: ShardStats, sources: Mapping[str, SourceManifest], *, pretty_name: str) -> str:
+    """``LICENSE.md``: the license and the citation of every source (the card's ``license_link``)."""
+    lines = [
+        f"# Licenses of {pretty_name}",
+        "",
+        "This dataset is a compilation: it has no license of its own. Each record is under the license "
+        "of the corpus it was converted from (its `license` column). The terms of each source apply to "
+        "its records; follow the links for the full text.",
+        "",
+        *license_table(stats, sources),
+        "",
+        "`NOASSERTION` means that the corpus publishes no license that medsins could identify: check its "
+        "homepage before redistributing its records.",
+        "",
+        "## Attribution",
+        "",
+        "Cite the corpora whose records you use (several licenses require it), and the MedS-Ins paper:",
+        "",
+    ]
+    lines += [f"- **{sources[s].name}** (`{s}`): {_cell(sources[s].citation)}" for s in sorted(stats.licenses)
+              if s in sources]
+    lines += ["", "```bibtex", PAPER_CITATION, "```"]
+    return "\n".join(lines) + "\n"
 
 
 def _build_section(manifest: ReleaseManifest) -> list[str]:
@@ -525,28 +662,53 @@ def _build_section(manifest: ReleaseManifest) -> list[str]:
     return lines
 
 
-def _load_section(repo_id: str) -> list[str]:
+def _load_section(repo_id: str, examples: _Examples) -> list[str]:
+    cat, task = examples.category, examples.task
+    code = [
+        (f'ds = medsins.load("{cat}", repo_id=repo)', f"DatasetDict of every `{cat}` task"),
+        (f'ds = medsins.load("{task}", split="{examples.task_split}", repo_id=repo)', "one task, one split"),
+    ]
+    if examples.group:
+        code.append((f'ds = medsins.load("{examples.group}", split="test", repo_id=repo)', "MedS-Bench test records"))
+    width = max(len(line) for line, _ in code) + 2  # aligns the comments
     return [
         "## Loading",
         "",
         "```python",
         "import medsins",
-        'ds = medsins.load("ner")                      # DatasetDict (train/test) of every NER task',
-        'ds = medsins.load("task125", split="test")    # one task, one split',
-        'ds = medsins.load("mcqa", split="test")       # a MedS-Bench group',
+        f'repo = "{repo_id}"',
+        *(f"{line:<{width}}# {note}" for line, note in code),
         "",
         "from datasets import load_dataset",
-        f'ds = load_dataset("{repo_id}", "ner")',
+        f'ds = load_dataset("{repo_id}", "{cat}")',
         "",
         "import polars as pl",
-        f'df = pl.read_parquet("hf://datasets/{repo_id}/{DATA_DIR}/ner/*/train-*.parquet")',
+        f'df = pl.read_parquet("hf://datasets/{repo_id}/{DATA_DIR}/{cat}/*/{examples.category_split}-*.parquet")',
         "```",
         "",
-        "`medsins.load` reads a local release when given `path=` or `MEDSINS_RELEASE`. "
-        "`datasets` converts the Parquet shards of a config to Arrow once, in its cache, "
-        "and memory-maps them from there.",
+        "`medsins.load` reads a local release instead when given `path=` or `MEDSINS_RELEASE`. "
+        "`datasets` converts the Parquet shards of a config to Arrow once, in its cache, and memory-maps them "
+        "from there.",
         "",
     ]
+
+
+def _files_section() -> list[str]:
+    lines = [
+        "## Files",
+        "",
+        f"- `{DATA_DIR}/<config>/<task>/<split>-0000i-of-0000N.parquet`: the records (zstd Parquet shards).",
+        f"- `{CROISSANT_FILE}`: the dataset described in [Croissant 1.1](https://docs.mlcommons.org/croissant/) "
+        "JSON-LD, with its Responsible-AI fields (data collection, personal and sensitive information, "
+        "biases, limitations) and the license of each source; "
+        f'`mlcroissant.Dataset(jsonld="{CROISSANT_FILE}")` reads the records through it.',
+        f"- `{LICENSE_FILE}`: the license and the citation of each source.",
+        f"- `{INSTRUCTIONS_NAME}`: each task's definition and instruction variants.",
+        f"- `{LEDGER_NAME}`: the fate of every record that entered the build (when the build provided it).",
+        f"- `{MANIFEST_NAME}`: provenance, counts and the sha256 of every other file.",
+        "",
+    ]
+    return lines
 
 
 def render_card(
@@ -559,16 +721,52 @@ def render_card(
     repo_id: str,
     extras: Mapping[str, object] | None = None,
 ) -> str:
-    """The whole ``README.md``: YAML front matter, then the Markdown body."""
+    """The whole ``README.md``: YAML front matter, then the Markdown body.
+
+    ``repo_id`` (``ORG/NAME``) is the Hub repository the card names (links and
+    loading examples); :func:`retarget_card` renders the card for another one.
+    """
     extras = dict(extras or {})
     unknown = sorted(set(extras) - CARD_EXTRA_KEYS)
     if unknown:
         expected = ", ".join(sorted(CARD_EXTRA_KEYS))
         raise ReleaseError(f"unknown card_extras key {unknown[0]!r}; expected one of: {expected}")
-    front = _front_matter(configs, stats, registry, extras)
-    text = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=1000, default_flow_style=False)
+    check_repo_id(repo_id)
+    front = _front_matter(configs, stats, registry, extras, sources)
     body = _body(
         configs, stats, registry=registry, sources=sources, manifest=manifest, extras=extras, repo_id=repo_id
     )
-    return "---\n" + text + "---\n\n" + "\n".join(body).rstrip("\n") + "\n"
+    text = "---\n" + front.to_yaml() + "\n---\n\n" + "\n".join(body).rstrip("\n") + "\n"
+    DatasetCard(text)  # huggingface_hub's own parse: raises if the metadata block is not a mapping
+    return text
+
+
+#: Where the renderer writes a repo id: ``load_dataset("ID"``, ``repo = "ID"``, ``hf://datasets/ID/``, Hub links.
+_REPO_CONTEXTS = r"""(?P<pre>load_dataset\("|repo = "|hf://datasets/|\[`|{url})"""
+
+
+def retarget_card(card_text: str, repo_id: str) -> str:
+    """``card_text`` (a card :func:`render_card` wrote) as it reads when published to ``repo_id``.
+
+    Every place the renderer names the repository (the hidden repo line, the
+    link to the Hub page, the ``load_dataset`` / ``medsins.load`` / polars
+    examples) is rewritten; nothing else changes, so the front matter (counts,
+    configs, license) is byte for byte the same.
+
+    Raises:
+        ReleaseError: ``repo_id`` is not ``ORG/NAME``, or the card does not name
+            its repository (not written by medsins).
+    """
+    check_repo_id(repo_id)
+    mark = _REPO_MARK_RE.search(card_text)
+    if mark is None:
+        raise ReleaseError("the card does not name its repository (no medsins repo line): render it again")
+    old = mark["repo"]
+    if old == repo_id:
+        return card_text
+    pattern = re.compile(
+        _REPO_CONTEXTS.format(url=re.escape(HUB_DATASETS_URL)) + re.escape(old) + r"""(?=["`/)\\#\s]|$)""",
+    )
+    text = card_text[: mark.start()] + _REPO_MARK.format(repo_id) + card_text[mark.end() :]
+    return pattern.sub(lambda m: m["pre"] + repo_id, text)
 

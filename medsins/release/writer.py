@@ -1,4 +1,4 @@
-"""Writing a release folder: shards, card, manifest — all or nothing.
+"""Writing a release folder: shards, card, licenses, Croissant, manifest — all or nothing.
 
 Everything is written into a hidden sibling folder
 (``.<name>.partial-<pid>``); ``manifest.json`` is written last and the folder
@@ -20,7 +20,15 @@ from pathlib import Path
 from medsins.ledger import LEDGER_NAME
 from medsins.records import SourceManifest
 from medsins.registry import Registry
-from medsins.release.card import plan_configs, render_card
+from medsins.release.card import (
+    CROISSANT_FILE,
+    DEFAULT_PRETTY_NAME,
+    LICENSE_FILE,
+    plan_configs,
+    render_card,
+    render_license_file,
+)
+from medsins.release.croissant import render_croissant
 from medsins.release.instructions import instruction_table, render_instructions
 from medsins.release.manifest import (
     CARD_NAME,
@@ -60,8 +68,10 @@ def write_release(
         sources: manifests of the build's sources (license table, citations).
         manifest: provenance and ledger counts from the build; ``files`` and
             ``configs`` are filled here.
-        card_extras: optional card settings: ``pretty_name``, ``repo_id`` (used in
-            the loading examples), ``tags`` (added), ``description`` (a paragraph).
+        card_extras: optional card settings: ``pretty_name``, ``repo_id`` (the Hub
+            repository ``ORG/NAME`` the card and ``croissant.json`` name; default
+            :data:`medsins.load.DEFAULT_REPO_ID`), ``tags`` (added), ``description``
+            (a paragraph).
         limits: shard and row-group size bounds (default: 500 MB shards).
         upstream_instructions: upstream instruction variants per task (from
             ``RewriteDefinitions.json``) added to ``instructions.json``.
@@ -87,19 +97,23 @@ def write_release(
         shards = write_shards(Path(kept), partial, config_of, limits=limits, stats=stats)
         configs = plan_configs(shards, registry)
         extras = dict(card_extras or {})
+        repo_id = str(extras.get("repo_id") or DEFAULT_REPO_ID)
         card = render_card(
-            configs,
-            stats,
-            registry=registry,
-            sources=sources,
-            manifest=manifest,
-            repo_id=str(extras.get("repo_id", DEFAULT_REPO_ID)),
+            configs, stats, registry=registry, sources=sources, manifest=manifest, repo_id=repo_id, extras=extras
+        )
+        croissant = render_croissant(
+            configs, shards, stats, registry=registry, sources=sources, manifest=manifest, repo_id=repo_id,
             extras=extras,
         )
-        card_path = partial / CARD_NAME
-        card_path.write_text(card, encoding="utf-8")
+        licenses = render_license_file(
+            stats, sources, pretty_name=str(extras.get("pretty_name", DEFAULT_PRETTY_NAME))
+        )
         files = {s.path: ReleaseFile(sha256=s.sha256, bytes=s.bytes, rows=s.rows) for s in shards}
-        files[CARD_NAME] = ReleaseFile(sha256=sha256_file(card_path), bytes=card_path.stat().st_size)
+        # Every file is listed with its sha256, so verify_release (and push) vouch for them all.
+        for name, text in ((CARD_NAME, card), (CROISSANT_FILE, croissant), (LICENSE_FILE, licenses)):
+            path = partial / name
+            path.write_text(text, encoding="utf-8")
+            files[name] = ReleaseFile(sha256=sha256_file(path), bytes=path.stat().st_size)
         table = instruction_table(registry, {shard.task_id for shard in shards}, upstream_instructions)
         variants_path = partial / INSTRUCTIONS_NAME
         variants_path.write_text(render_instructions(table), encoding="utf-8")
