@@ -175,9 +175,13 @@ def test_an_upstream_csv_with_gt_is_scored_offline_without_references(
     assert main(["bench", "score", str(upstream), "--format", "json", "--bootstrap", "0"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["leaderboard"] == asked["leaderboard"]
-    assert captured.err.splitlines() == [
+    assert captured.err.splitlines()[0] == (
         "medsins: no references given and every row carries a GT column: scoring offline against it "
-        "(give references, e.g. --references RELEASE_DIR, to score against a release)"]
+        "(give references, e.g. --references RELEASE_DIR, to score against a release)")
+    # and the rows' problems, in the report and on stderr
+    problems = [f"medsins: warning: {p['source']}, {p['where']}: {p['problem']}"
+                for p in json.loads(captured.out)["problems"]]
+    assert captured.err.splitlines()[1:] == problems and problems
 
 
 def test_predictions_without_gt_still_need_references(

@@ -11,6 +11,8 @@ from medsins.commands.output import printable, warning
 from medsins.errors import MedsinsError
 
 FORMATS = ("md", "csv", "json")
+#: Problems repeated on stderr for the md and json formats (csv prints them all there).
+PROBLEMS_SHOWN = 20
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,10 +29,14 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(report.to_json())
     elif args.format == "csv":
         sys.stdout.write(report.to_csv()["leaderboard"])
-        for problem in report.problems:  # the CSV on stdout is one table; problems go to stderr
-            warning(str(problem))
     else:
         sys.stdout.write(report.to_markdown())
+    # Problems are in the report too; on stderr they reach a user who sends stdout to a file.
+    shown = report.problems if args.format == "csv" else report.problems[:PROBLEMS_SHOWN]
+    for problem in shown:
+        warning(str(problem))
+    if len(shown) < len(report.problems):
+        warning(f"... and {len(report.problems) - len(shown)} more problems (all are in the report)")
     if args.out:
         written = report.write(Path(args.out))
         print(printable(f"wrote {', '.join(str(p) for p in written)}"), file=sys.stderr)
