@@ -59,7 +59,8 @@ def run(args: list[str], out: Path | None = None, cwd: Path | None = None) -> Ou
         stderr = err.read().decode("utf-8", "replace")
     seconds = time.perf_counter() - start
     lines = [line for line in stderr.splitlines() if line.strip()]
-    first = next((line for line in lines if "error" in line or "warning" in line), lines[0] if lines else "")
+    # The first error or warning; for a clean run, its closing summary line.
+    first = next((line for line in lines if "error" in line or "warning" in line), lines[-1] if lines else "")
     kept = str(sum(1 for _ in out.open(encoding="utf-8"))) if out is not None and out.exists() else "-"
     return Outcome(proc.returncode, first, "Traceback" in stderr, kept, usage.ru_maxrss * 1024, seconds)
 
@@ -233,7 +234,7 @@ def _state(pid: int) -> str:
 
 
 def table() -> str:
-    rows = ["| hostile input | command | exit | first line on stderr | traceback | records kept | peak RSS | time |",
+    rows = ["| hostile input | command | exit | first error or warning on stderr (else its last line) | traceback | records kept | peak RSS | time |",
             "|---|---|---|---|---|---|---|---|"]
     for label, make in CASES:
         with tempfile.TemporaryDirectory(prefix="medsins-hostile-") as scratch:
