@@ -234,7 +234,8 @@ def _state(pid: int) -> str:
 
 
 def table() -> str:
-    rows = ["| hostile input | command | exit | first error or warning on stderr (else its last line) | traceback | records kept | peak RSS | time |",
+    rows = ["| hostile input | command | exit | first error or warning on stderr (else its last line) | traceback "
+            "| records kept | peak RSS | time |",
             "|---|---|---|---|---|---|---|---|"]
     for label, make in CASES:
         with tempfile.TemporaryDirectory(prefix="medsins-hostile-") as scratch:
