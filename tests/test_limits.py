@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import resource
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import hostile_inputs as hostile
@@ -39,12 +41,25 @@ def convert(source: str, raw: Path) -> tuple[list[Record], list]:
 
 
 def medsins(*args: str, cwd: Path | None = None) -> tuple[subprocess.CompletedProcess, int]:
-    """Run the CLI in a child process; return it and the child's peak RSS in bytes."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run([sys.executable, "-m", "medsins.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return proc, max(before, after) * 1024  # an upper bound: the largest child so far
+    """Run the CLI in a child process; return it and that child's own peak RSS in bytes.
+
+    ``wait4`` gives the rusage of this one child (RUSAGE_CHILDREN would give the
+    largest of every child the test process ever waited for, Ray workers included).
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = subprocess.Popen([sys.executable, "-m", "medsins.cli", *args], stdout=out, stderr=err, cwd=cwd)
+        watchdog = threading.Timer(300, child.kill)
+        watchdog.start()
+        try:
+            _, status, usage = os.wait4(child.pid, 0)
+        finally:
+            watchdog.cancel()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        proc = subprocess.CompletedProcess(child.args, child.returncode, out.read().decode("utf-8", "replace"),
+                                           err.read().decode("utf-8", "replace"))
+    return proc, usage.ru_maxrss * 1024
 
 
 # -- the limits themselves ----------------------------------------------------------
