@@ -7,9 +7,11 @@ import pytest
 from medsins.bench.extract import (
     extract_choices,
     extract_label,
+    gold_choices,
     is_no_entity,
     normalize,
     normalize_answer,
+    option_text,
     predicted_entities,
     reference_entities,
     split_labels,
@@ -168,3 +170,56 @@ def test_label_sets_for_multilabel_classification() -> None:
     assert split_labels("cellular energetics", known) == {"cellular energetics"}  # unknown label kept (wrong)
     assert split_labels("None", known) == frozenset()
     assert split_labels("a, b", ()) == {"a", "b"}
+
+
+# -- rules each pinned by an answer only that rule reads ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prediction", "options", "letters"),
+    [
+        ("B", (), "B"),  # no options: every letter A-J is valid
+        ("The answer is H", (), "H"),
+        ("B!", OPTIONS, "B"),  # rule 1 after stripping punctuation only rule 1 reads
+        ("(B) Aspirin\n(D) Clopidogrel", OPTIONS, "BD"),  # rule 2, bracketed letters
+        ("b. see the explanation below", OPTIONS, "B"),  # rule 2 is case-insensitive
+        ("I would go with (c) here", OPTIONS, "C"),  # rule 4: one marked letter, upper-cased
+        ("Probably option d", OPTIONS, "D"),
+    ],
+)
+def test_each_extraction_rule(prediction: str, options: tuple[str, ...], letters: str) -> None:
+    assert extract_choices(prediction, list(options)) == frozenset(letters)
+
+
+def test_a_trailing_letter_that_is_no_option_is_not_a_letter_list() -> None:
+    assert extract_choices("CX", OPTIONS) is None
+
+
+def test_option_text_and_duplicated_options() -> None:
+    assert option_text("B. Aspirin") == "Aspirin"
+    assert option_text("(C) Warfarin") == "Warfarin"
+    assert option_text("Aspirin") == "Aspirin"  # an unlabelled option is its own text
+    assert extract_choices("aspirin", ["Aspirin", "Heparin"]) == frozenset("A")
+    # The same text under two letters: the first letter, not both.
+    assert extract_choices("I would give aspirin.", ["A. Aspirin", "B. Heparin", "C. Aspirin"]) == frozenset("A")
+
+
+def test_gold_choices_reads_the_reference_format() -> None:
+    assert gold_choices("B. Aspirin\nD. Clopidogrel", OPTIONS) == frozenset("BD")
+    assert gold_choices("C. Warfarin", OPTIONS) == frozenset("C")
+    assert gold_choices("Warfarin", OPTIONS) == frozenset("C")  # options are passed on
+
+
+def test_labels_longest_phrase_first_whole_words_and_cjk() -> None:
+    assert extract_label("The patient has angina pectoris.", ["angina", "angina pectoris"]) == "angina pectoris"
+    assert extract_label("I really do not know", ["yes", "no", "maybe"]) is None  # "no" inside "not", "know"
+    assert extract_label("最可能的诊断是肺炎", ["肺炎", "哮喘"]) == "肺炎"  # CJK: no word boundaries
+
+
+def test_entity_and_label_sets_drop_empty_and_no_entity_pieces() -> None:
+    assert predicted_entities(" \n ") == frozenset()
+    assert predicted_entities("aspirin\nnone\n-\nheparin") == {"aspirin", "heparin"}
+    known = {"inducing angiogenesis", "sustaining proliferative signaling"}
+    for empty in ("none", "No label", "no labels", "N/A", "nothing", "Empty."):
+        assert split_labels(empty, known) == frozenset(), empty
+    assert split_labels("none; inducing angiogenesis", known) == {"inducing angiogenesis"}

@@ -214,3 +214,128 @@ def test_precision_and_recall_against_exact_jaccard() -> None:
     assert len(set(labels.tolist())) < len(texts)
     for label in set(labels.tolist()):
         assert len({family[i] for i in range(len(texts)) if labels[i] == label}) == 1
+
+
+# -- parameters reach every step, and the near-equality of outputs is chained ---------------------
+
+# STEM with four words changed: exact bigram Jaccard 0.789 (< 0.8), while the 128-value MinHash
+# estimate (seed 1) is 0.883: the two verification modes disagree on this pair.
+STRADDLE = (STEM.replace("95", "100").replace("history", "record").replace("hypertension", "asthma")
+            .replace("smokes one", "smokes two"))
+
+
+def test_the_pair_the_verification_modes_disagree_on() -> None:
+    sketch = signatures([normalise(STEM), normalise(STRADDLE)])
+    assert _bigram_jaccard(STEM, STRADDLE) < 0.8 <= (sketch[0] == sketch[1]).mean()
+
+
+def test_verify_decides_near_duplicate_inputs() -> None:
+    """Kills ``verify`` not passed to the index (it would verify exactly whatever was asked)."""
+    records = [("a", STEM, "B. Right coronary artery", False), ("b", STRADDLE, "B. Right coronary artery", False)]
+    assert run(records) == {}  # exact Jaccard 0.789: not a near-duplicate
+    assert run(records, verify="estimate") == {"b": Drop("a", "duplicate")}
+
+
+def test_verify_decides_near_equal_outputs() -> None:
+    """Kills the output matcher ignoring ``verify`` (hashes dropped, forced, or the test flipped)."""
+    records = [("a", OTHER, STEM, False), ("b", OTHER, STRADDLE, False)]
+    assert run(records) == {}  # same input, outputs not near-equal: two tasks over one passage
+    assert run(records, verify="estimate") == {"b": Drop("a", "duplicate")}
+
+
+def test_threshold_reaches_the_inputs_and_the_outputs() -> None:
+    """Kills ``threshold`` not passed to the index or to :func:`resolve` (their default is 0.8)."""
+    edited = STEM.replace("crushing chest pain", "severe chest pain")
+    assert 0.8 < _bigram_jaccard(STEM, edited) < 0.95
+    near_inputs = [("a", STEM, "B. Right coronary artery", False), ("b", edited, "B. Right coronary artery", False)]
+    assert run(near_inputs) == {"b": Drop("a", "duplicate")}
+    assert run(near_inputs, threshold=0.95) == {}
+    near_outputs = [("a", OTHER, STEM, False), ("b", OTHER, edited, False)]
+    assert run(near_outputs) == {"b": Drop("a", "duplicate")}
+    assert run(near_outputs, threshold=0.95) == {}
+
+
+# Outputs over one input, built so that only chaining makes them one class (Jaccard 0.81 for
+# each near pair, 0.65 for the far one). Sorted by normalised text they are X < Y < Z.
+BASE = ("patients with stable chronic heart failure were randomised to receive either the new oral drug or "
+        "matching placebo twice daily for twelve months in addition to their usual medical treatment and "
+        "were followed at every visit for blood pressure renal function serum potassium weight symptoms "
+        "hospital admissions and death from any cause by nurses blinded to the allocation")
+
+
+def _edit(text: str, changes: dict[int, str]) -> str:
+    words = text.split()
+    return " ".join(changes.get(i, word) for i, word in enumerate(words))
+
+
+def test_near_equal_outputs_are_chained_through_a_middle_one() -> None:
+    """X ≈ Y ≈ Z but X ≉ Z: one class, so both copies point to the smallest id. Kills the chain
+    stopping after one hop, and ``continue`` → ``break`` over the class starts (the unrelated
+    output after them would get no class)."""
+    x = _edit(BASE, {3: "acute", 25: "reduced", 45: "lowered"})
+    z = _edit(BASE, {12: "oral", 32: "pressure", 52: "weekly"})
+    assert sorted([x, BASE, z]) == [x, BASE, z]
+    assert _bigram_jaccard(x, BASE) >= 0.8 and _bigram_jaccard(BASE, z) >= 0.8 > _bigram_jaccard(x, z)
+    drops = run([("r1", OTHER, x, False), ("r2", OTHER, BASE, False), ("r3", OTHER, z, False),
+                 ("r4", OTHER, "unrelated answer", False)])
+    assert drops == {"r2": Drop("r1", "duplicate"), "r3": Drop("r1", "duplicate")}
+
+
+def test_near_equal_outputs_are_chained_through_the_last_one() -> None:
+    """X ≈ Z and Y ≈ Z but X ≉ Y, with Z sorting last: reached only through Z's edges back.
+    Kills the near-pair graph keeping one direction of each edge."""
+    x = _edit(BASE, {3: "acute", 25: "reduced", 45: "lowered"})
+    y = _edit(BASE, {12: "injected", 32: "increased", 52: "elevated"})
+    assert sorted([x, y, BASE]) == [x, y, BASE]
+    assert _bigram_jaccard(x, BASE) >= 0.8 and _bigram_jaccard(y, BASE) >= 0.8 > _bigram_jaccard(x, y)
+    drops = run([("r1", OTHER, x, False), ("r2", OTHER, y, False), ("r3", OTHER, BASE, False)])
+    assert drops == {"r2": Drop("r1", "duplicate"), "r3": Drop("r1", "duplicate")}
+
+
+def test_both_verification_modes_and_bad_arguments_name_the_problem() -> None:
+    """Kills the ``"estimate"`` spelling changed and the error messages emptied."""
+    with pytest.raises(ValueError, match=r"^ids, inputs, outputs and is_test must have the same length$"):
+        find_duplicates(["a"], ["x", "y"], ["o"], [False])
+    with pytest.raises(ValueError, match=r"^record ids must be unique$"):
+        find_duplicates(["a", "a"], ["x", "y"], ["o", "p"], [False, False])
+    with pytest.raises(ValueError, match=r"^verify must be 'exact' or 'estimate', not 'minhash'$"):
+        find_duplicates(["a"], ["x"], ["o"], [False], verify="minhash")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^threshold must be in \(0, 1\]$"):
+        find_duplicates(["a"], ["x"], ["o"], [False], threshold=0.0)
+    assert find_duplicates(["a"], ["x"], ["o"], [False], threshold=1.0) == {}
+
+
+# STEM with three words changed: exact Jaccard 0.838; the MinHash estimate is 0.766 with 128
+# permutations and seed 1 (the defaults), 0.859 with 64 permutations, 0.859 with seed 2. In the
+# "estimate" mode the sketch parameters decide, so they must reach every sketch.
+SKETCH_SENSITIVE = STEM.replace("160", "170").replace("emergency", "urgent").replace("45 year", "52 year")
+
+
+def test_num_perm_and_seed_reach_the_input_and_output_sketches() -> None:
+    """Kills ``num_perm``/``seed`` not passed to the index, to :func:`resolve`, or to the sketches
+    of the outputs (each would fall back to 128 / 1, where this pair is not a near-duplicate)."""
+    assert _bigram_jaccard(STEM, SKETCH_SENSITIVE) >= 0.8
+    near_inputs = [("a", STEM, "B. Right coronary artery", False),
+                   ("b", SKETCH_SENSITIVE, "B. Right coronary artery", False)]
+    near_outputs = [("a", OTHER, STEM, False), ("b", OTHER, SKETCH_SENSITIVE, False)]
+    for records in (near_inputs, near_outputs):
+        assert run(records) == {"b": Drop("a", "duplicate")}  # exact: 0.838
+        assert run(records, verify="estimate") == {}  # estimate 0.766
+        assert run(records, verify="estimate", num_perm=64) == {"b": Drop("a", "duplicate")}
+        assert run(records, verify="estimate", seed=2) == {"b": Drop("a", "duplicate")}
+
+
+@pytest.mark.parametrize("threshold", [0.0, -0.5, 1.01, 1.5])
+def test_thresholds_outside_zero_one_are_refused(threshold: float) -> None:
+    with pytest.raises(ValueError, match=r"^threshold must be in \(0, 1\]$"):
+        find_duplicates(["a"], ["x"], ["o"], [False], threshold=threshold)
+
+
+def test_an_estimate_equal_to_the_threshold_is_a_near_duplicate() -> None:
+    """Kills ``>=`` → ``>`` in the estimate mode: 96 of 128 MinHash values agree (0.75 exactly)."""
+    at_threshold = STEM.replace("95", "100").replace("history", "record").replace("emergency", "urgent")
+    at_threshold = at_threshold.replace("45 year", "52 year")
+    sketch = signatures([normalise(STEM), normalise(at_threshold)])
+    assert (sketch[0] == sketch[1]).sum() == 96
+    records = [("a", STEM, "B. Right coronary artery", False), ("b", at_threshold, "B. Right coronary artery", False)]
+    assert run(records, threshold=0.75, verify="estimate") == {"b": Drop("a", "duplicate")}

@@ -205,3 +205,69 @@ def test_xml_stream_and_malformed(tmp_path):
     bad = write(tmp_path, "b.xml", "<root>\n<q>a</q>\n<q>b</root>")
     with pytest.raises(InputError, match=r"b\.xml, line 3, column \d+: malformed XML"):
         list(iter_xml(bad, "q"))
+
+
+def test_pubtator_line_sentence_spans_protect_mentions_line_by_line():
+    """Every line break ends a sentence; a mention protects the cuts inside it on its own line only,
+    including one that starts at a line's first or ends at its last character."""
+    from medsins.formats import line_sentence_spans
+
+    text = "First line. Second part.\nAspirin. Heparin here. Third.\nLast line. End."
+    line2, line3 = text.index("Aspirin"), text.index("Last")
+
+    def sentences(protected):
+        return [text[s:e] for s, e in line_sentence_spans(text, protected)]
+
+    assert sentences([]) == ["First line.", "Second part.", "Aspirin.", "Heparin here.", "Third.", "Last line.", "End."]
+    assert sentences([(line2, line2 + len("Aspirin. Heparin"))]) == [
+        "First line.", "Second part.", "Aspirin. Heparin here.", "Third.", "Last line.", "End."]
+    assert sentences([(line3 + len("Last "), len(text))]) == [
+        "First line.", "Second part.", "Aspirin.", "Heparin here.", "Third.", "Last line. End."]
+    # A mention across a line break protects nothing: the lines are cut anyway.
+    assert sentences([(text.index("here"), line3 + len("Last"))]) == sentences([])
+
+
+def test_pubtator_text_sentence_spans_cut_from_the_first_character():
+    from medsins.formats import text_sentence_spans
+
+    text = ". Next one. Then more."
+    assert [text[s:e] for s, e in text_sentence_spans(text)] == [".", "Next one.", "Then more."]
+
+
+def test_pubtator_sentence_spans_title_and_abstract():
+    """The title is one sentence (even with a ". X" inside), cut from the abstract unless a
+    mention crosses from one into the other; a title-only document is one span (none if blank)."""
+    from medsins.formats import Document, Mention, sentence_spans
+
+    def sentences(doc):
+        return [doc.text[s:e] for s, e in sentence_spans(doc)]
+
+    assert sentence_spans(Document("1", title="Aspirin works.")) == [(0, 14)]
+    assert sentence_spans(Document("1", title="  ")) == []
+    doc = Document("2", title="Aspirin vs. heparin. A trial.", abstract="Heparin won. Warfarin lost.")
+    assert sentences(doc) == ["Aspirin vs. heparin. A trial.", "Heparin won.", "Warfarin lost."]
+    # A mention that starts the abstract does not protect the title's end; one across it does.
+    ulcers = Document("3", title="Aspirin.", abstract="Ulcers were seen. Then healed.",
+                      mentions=[Mention(9, 15, "Ulcers", "Disease", "")])
+    assert sentences(ulcers) == ["Aspirin.", "Ulcers were seen.", "Then healed."]
+    dose = Document("4", title="Take 5", abstract="mg daily. Then stop.", mentions=[Mention(5, 9, "5 mg", "Dose", "")])
+    assert sentences(dose) == ["Take 5 mg daily.", "Then stop."]
+    # The abstract is cut from its first character on, like any text.
+    assert sentences(Document("5", title="Title here.", abstract="! Then more.")) == ["Title here.", "!", "Then more."]
+
+
+@pytest.mark.parametrize(
+    ("text", "protected", "sentences"),
+    [
+        ("Is it safe? Yes it is! Fine.", [], ["Is it safe?", "Yes it is!", "Fine."]),
+        ("Dr. Smith came. He left.", [], ["Dr. Smith came.", "He left."]),  # abbreviation at offset 0
+        ("Written by J. Smith. Then more.", [], ["Written by J. Smith.", "Then more."]),  # an initial
+        ("Malcolm X. Little spoke. Then left.", [], ["Malcolm X. Little spoke.", "Then left."]),
+        # A mention ending where the sentence ends does not protect the cut after it.
+        ("It was made in the U.S. Then it sold.", [(19, 23)], ["It was made in the U.S.", "Then it sold."]),
+    ],
+)
+def test_pubtator_sentence_cuts(text, protected, sentences):
+    from medsins.formats import text_sentence_spans
+
+    assert [text[s:e] for s, e in text_sentence_spans(text, protected)] == sentences

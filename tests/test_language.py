@@ -435,3 +435,161 @@ def test_full_corpora_records_are_kept_unless_really_in_another_language(lingua,
         checked += len(records)
     assert dropped == FOREIGN_RECORDS
     assert checked > 100_000
+
+
+# -- rules pinned at their boundaries (found by mutation testing, docs/testing.md) ----------------
+
+
+class _Fixed:
+    """A detector that returns fixed scores per text (see tests/test_mutation_kills.py)."""
+
+    def __init__(self, scores):
+        self._scores = scores
+        self.calls: list[tuple[list[str], list[str] | None]] = []
+
+    def scores(self, texts, declared):
+        self.calls.append((list(texts), None if declared is None else list(declared)))
+        return [dict(self._scores(t) if callable(self._scores) else self._scores) for t in texts]
+
+
+def _fixed(scores, backend: str = "lingua", **thresholds) -> LanguageFilter:
+    filt = LanguageFilter(backend, thresholds=Thresholds(**thresholds) if thresholds else None)
+    filt._detector = _Fixed(scores)
+    return filt
+
+
+def test_backend_thresholds_are_the_measured_ones():
+    assert tuned_thresholds("langdetect") == Thresholds(min_words=8, min_confidence=0.0)
+    assert tuned_thresholds("lingua") == Thresholds()
+
+
+def test_argument_errors_name_the_choices():
+    with pytest.raises(ValueError, match=r"^unknown language backend 'fasttext'; expected one of lingua, langdetect$"):
+        LanguageFilter("fasttext")
+    with pytest.raises(ValueError, match=r"^latin_languages needs at least two languages to tell apart$"):
+        LanguageFilter("lingua", latin_languages=["en", "en"])
+    with pytest.raises(ValueError, match=r"^inputs, outputs, input_langs and output_langs must have the same length$"):
+        LanguageFilter().check(["a"], ["b"], ["en"], [])
+
+
+def test_a_language_without_function_words_goes_straight_to_the_detector():
+    """With Italian in play there is no function-word table: nothing is confirmed without the detector."""
+    filt = LanguageFilter("lingua", latin_languages=["en", "it"])
+    filt._detector = _Fixed({"en": 0.99})
+    assert filt.check(["the dose was doubled after one week"], ["x"], ["en"], ["en"]) == [None]
+    assert filt._detector.calls == [(["the dose was doubled after one week"], ["en"])]
+
+
+def test_script_boundaries():
+    """Eight weighted letters are enough to judge; a foreign script needs 60 % of them."""
+    assert one(_fixed({}), "кровоток", "en").detected == "ru"  # 8 Cyrillic letters
+    assert one(_fixed({}), "инсульт", "en") is None  # 7: too short
+    verdict = one(_fixed({}), "гипоксией statin", "en")  # 9 Cyrillic of 15 letters
+    assert (verdict.detected, verdict.confidence, verdict.method) == ("ru", 0.6, "script")
+    assert one(_fixed({}), "гипоксия statins", "en") is None  # 8 of 15: mixed, keep
+    # Cyrillic text declared Japanese is Russian (only Han declared Japanese can be Chinese).
+    assert one(_fixed({}), RUSSIAN, "ja").detected == "ru"
+
+
+def test_han_without_kana_declared_japanese():
+    """Four Han with a simplified-only form are Chinese; so is one line of 20 Han; a list of
+    shorter lines is a list of kanji answers."""
+    assert one(_fixed({}), "检查结果", "ja").detected == "zh"
+    assert one(_fixed({}), "检查结", "ja") is None
+    twenty = "急性心筋梗塞心室中隔穿孔大動脈弁狭窄僧帽"
+    assert one(_fixed({}), twenty, "ja").detected == "zh"
+    assert one(_fixed({}), twenty[:19], "ja") is None
+    assert one(_fixed({}), "急性心筋梗塞\n心室中隔穿孔\n大動脈弁狭窄\n僧帽弁閉鎖不全", "ja") is None
+
+
+def test_latin_prose_in_a_record_declared_in_another_script():
+    """The detector only names the language of Latin prose in a zh/ru record; the script share is
+    the confidence. A line needs four words; several short lines are not prose."""
+    filt = _fixed({"en": 0.97, "fr": 0.03})
+    verdict = one(filt, "the patient was fine", "zh")
+    assert (verdict.side, verdict.declared, verdict.detected, verdict.confidence, verdict.method) == (
+        "input", "zh", "en", 1.0, "script")
+    assert verdict.reason == "input detected en (1.00), declared zh"
+    assert filt._detector.calls == [(["the patient was fine"], ["zh"])]
+    assert one(filt, "the patient slept", "zh") is None
+    assert one(filt, "aspirin heparin\nwarfarin clopidogrel\nstatin insulin", "zh") is None
+    assert one(filt, "aspirin heparin\nthe patient was fine", "zh").detected == "en"
+    # Four spaced tokens, but not four words on one line (codes and acronyms are no words).
+    assert one(filt, "BRCA1 ICD E11.9 aspirin\nthe patient was", "zh") is None
+    # Unspaced runs (a reference list pasted into a Chinese record) are not prose.
+    assert one(filt, "BacharierLB，BonerA etal.Diagnosisandtreatment", "zh") is None
+    # No language the detector can name: "und", still a script mismatch.
+    assert one(_fixed({}), "the patient was fine", "zh").detected == "und"
+
+
+def test_statistical_corner_cases():
+    """No score keeps the record; the confidence is rounded to four places; with a floor of 0
+    (langdetect's) the declared language as the best answer still keeps it."""
+    text = "dolor torácico opresivo con sudoración y náuseas desde ayer"
+    assert one(_fixed({}), text, "en") is None
+    assert one(_fixed({"es": 0.912345}), text, "en").confidence == 0.9123
+    assert one(_fixed({"en": 0.05}, min_confidence=0.0), text, "en") is None
+    # One function word confirms when the table asks for one: of the declared language only.
+    assert one(_fixed({"es": 0.95}, min_function_words=1), text, "en").detected == "es"
+    assert one(_fixed({"es": 0.95}, min_function_words=1), "dose of insulin doubled in one week", "en") is None
+    # A line of exactly four words is prose.
+    assert one(_fixed({"es": 0.95}), "dolor con fiebre alta", "en").detected == "es"
+
+
+@pytest.mark.parametrize(
+    ("prose_scores", "dropped"),
+    [
+        ({"en": 0.1, "es": 0.05}, False),  # declared language first, however low: plausible
+        ({"es": 0.55, "en": 0.45}, False),  # declared language second but above the ceiling
+        ({"es": 0.9, "en": 0.1}, True),  # at the ceiling and not first: contradicted
+        ({}, True),  # the prose lines alone give no language: the first reading stands
+    ],
+)
+def test_the_second_reading_of_prose_lines(prose_scores, dropped):
+    text = "cual es el tratamiento de la hipertension con proteinuria\nA. Enalapril\nB. Losartan"
+    prose = "cual es el tratamiento de la hipertension con proteinuria"
+    filt = _fixed(lambda t: prose_scores if t == prose else {"es": 0.95})
+    assert (one(filt, text, "en") is not None) == dropped
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("Digoxin, Captopril and the drugs", ["Digoxin", "and", "the", "drugs"]),
+        ("Seen at Instituto Nacional de Ciencias Médicas y Nutrición Salvador Zubirán today", ["Seen", "at", "today"]),
+        ("treated by Salvador de la Zubirán", ["treated", "by"]),  # two joining words
+        ("from Paris de la el Lyon now", ["from", "de", "la", "el", "now"]),  # three: not a name
+        ("to Paris de Lyon", ["to"]),
+        ("a Name b Name c", ["a", "c"]),
+        ("visited Paris and", ["visited", "and"]),  # nothing after the joining word
+        ("from Paris de visited Lyon", ["from", "de", "visited"]),
+        ("de Paris visited Lyon", ["de", "visited"]),
+        ("was Salvador del Zubirán here", ["was", "here"]),  # "del": three letters join
+        ("x Hospital dans Paris", ["x", "dans"]),  # "dans": four letters do not
+        ("Digoxin versus Captopril work", ["Digoxin", "versus", "work"]),
+        ("Treated with ICD Captopril", ["Treated", "with"]),
+        ("it works. Then we left", ["it", "works", "Then", "we", "left"]),
+        ("all lower words ICD here", ["all", "lower", "words", "here"]),
+        ("the Paris de Lyon de Nice ok", ["the", "ok"]),
+    ],
+)
+def test_names_are_left_out_of_the_words_read(line, words):
+    from medsins.stages.language import _without_names
+
+    assert _without_names(line) == words
+
+
+def test_detect_names_the_best_language_of_any_script():
+    texts = [SPANISH, "患者服用阿司匹林后出现胃痛", "123 !!", RUSSIAN, JAPANESE, "고혈압 환자의 치료"]
+    found = LanguageFilter().detect(texts)
+    assert [f and f[0] for f in found] == ["es", "zh", None, "ru", "ja", "ko"]
+    assert found[0][1] > 0.9 and found[1][1] == found[3][1] == 1.0
+    filt = _fixed({"en": 0.7, "fr": 0.3})
+    assert filt.detect(["The patient (ICD E11.9) took 500 mg", "Апоплексия яичника"]) == [("en", 0.7), ("ru", 1.0)]
+    # Only the Latin texts are read, as words without codes, numbers and acronyms, undeclared.
+    assert filt._detector.calls == [(["The patient took mg"], None)]
+
+
+def test_langdetect_is_seeded_with_zero():
+    [scores] = LanguageFilter("langdetect").detector.scores(["the patient con dolor"], None)
+    assert scores == {"en": pytest.approx(0.857140677, abs=1e-8), "fr": pytest.approx(0.142859182, abs=1e-8)}

@@ -136,11 +136,13 @@ def verify_release(release_dir: Path, *, check_rows: bool = True) -> ReleaseMani
     """
     root = Path(release_dir)
     manifest = read_manifest(root)
+    # Every file but the release's own manifest.json (a manifest.json further down is a file like
+    # any other) and hidden files (.DS_Store, .gitattributes: the system's, never the release's).
     on_disk = {
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
-        if p.is_file() and p.name != MANIFEST_NAME and not p.name.startswith(".")
-    }
+        if p.is_file() and not p.name.startswith(".")
+    } - {MANIFEST_NAME}
     missing = sorted(set(manifest.files) - on_disk)
     if missing:
         raise ReleaseError(f"{root}: file listed in the manifest is missing: {missing[0]}")
