@@ -499,7 +499,7 @@ def test_a_raw_file_that_fails_to_read_is_one_line_naming_the_source(tmp_path, m
     def failing_read(path):  # what reading a file on a failing disk raises: no file name
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr("medsins.build.sha256_file", failing_read)
+    monkeypatch.setattr("medsins.pipeline.convert.sha256_file", failing_read)
     argv = ["build", "--sources", "pubmedqa", "--quiet", "--workers", "1", "--out", str(tmp_path / "release")]
     assert main(argv) == 1
     sample = catalog().get("pubmedqa").sample_dir

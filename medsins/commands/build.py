@@ -18,14 +18,14 @@ def run(args: argparse.Namespace) -> int:
     from medsins.build import BuildOptions, build, summary_rows
     from medsins.ledger import FATES
 
-    raw_root = Path(args.raw_root) if args.raw_root else None  # checked by build() with every other path
+    raw_root = _location(args.raw_root) if args.raw_root else None  # checked by build() with every other path
     if args.workers < 1:
         raise MedsinsError("--workers must be at least 1")
     options = BuildOptions(
         raw_root=raw_root,
         sources=tuple(s.strip() for s in args.sources.split(",") if s.strip()) if args.sources else (),
-        out=Path(args.out),
-        work=Path(args.work) if args.work else None,
+        out=_location(args.out),
+        work=_location(args.work) if args.work else None,
         profile=Profile(args.profile),
         workers=args.workers,
         language_filter=not args.no_language_filter,
@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         allow_incomplete=args.allow_incomplete,
         repo_id=args.repo_id,
+        engine=args.engine,
+        ray_address=args.ray_address,
     )
     with progress.log_lines(args.quiet):  # off a terminal: a line per stage and every ~10 s on stderr
         result = build(options)
@@ -47,6 +49,13 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"ledger: {printable(result.ledger)}")
     return 0
+
+
+def _location(value: str) -> Path | str:
+    """A folder argument: a local path, or a URL (``s3://…``, ``file://…``) kept as given."""
+    from medsins.storage import is_url
+
+    return value if is_url(value) else Path(value)
 
 
 def build_summary(result: Any) -> dict[str, Any]:
@@ -85,6 +94,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", choices=[p.value for p in Profile], default=Profile.PUBLIC.value,
                    help="license profile (default: public)")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="parallel source workers")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="what runs the stages: this machine (local, default) or a Ray cluster (ray; "
+                        "pip install 'medsins[ray]')")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="with --engine ray: the cluster to join (e.g. ray://head:10001 or auto; default: a local Ray)")
     p.add_argument("--threshold", type=float, default=0.8, help="near-duplicate Jaccard threshold (default 0.8)")
     p.add_argument("--no-language-filter", action="store_true", help="skip the language filter")
     p.add_argument("--instructions", metavar="FILE",
