@@ -22,7 +22,17 @@ from typing import TYPE_CHECKING, Any
 from medsins.bench.metrics import HEADLINE, METRICS, Item, score_items, task_kind
 from medsins.bench.predictions import Prediction, PredictionSet, read_predictions
 from medsins.bench.references import FROM_GT, Joiner, Reference, References, load_references
-from medsins.bench.report import SHOWN, BenchReport, CategoryScore, ModelCounts, Problem, TaskResult, interval
+from medsins.bench.report import (
+    SHOWN,
+    BenchReport,
+    CategoryScore,
+    Comparison,
+    ModelCounts,
+    Problem,
+    TaskResult,
+    column_order,
+    interval,
+)
 from medsins.bench.report import bootstrap as resample
 from medsins.errors import InputError, MedsinsError
 
@@ -31,7 +41,7 @@ if TYPE_CHECKING:
 
     from medsins.registry import Registry
 
-__all__ = ["FROM_GT", "BenchReport", "score"]
+__all__ = ["FROM_GT", "BenchReport", "pairs", "score"]
 
 
 def score(
@@ -90,6 +100,7 @@ def score(
     counts: list[ModelCounts] = []
     results: list[TaskResult] = []
     categories: list[CategoryScore] = []
+    per_model: dict[str, tuple[list[TaskResult], dict[str, dict[str, np.ndarray]]]] = {}
     for model, preds in _by_model(sets).items():
         join = joiner.join(preds)
         problems += [_problem(p) for p in join.problems]
@@ -105,6 +116,7 @@ def score(
             replicates[task_id] = reps
             missing_ids += missing
         categories += _categories(model, model_results, replicates, by_task, registry)
+        per_model[model] = (model_results, replicates)
         results += model_results
         counts.append(ModelCounts(
             model=model,
@@ -124,7 +136,70 @@ def score(
     if not results:
         raise MedsinsError("nothing could be scored: no prediction matched a reference of " + refs.origin
                            + ("; " + _why(problems) if problems else ""))
-    return BenchReport(counts, categories, results, problems, _describe(refs), bootstrap, seed)
+    return BenchReport(counts, categories, results, problems, _describe(refs), bootstrap, seed,
+                       _compare(per_model, registry))
+
+
+def _compare(
+    per_model: dict[str, tuple[list[TaskResult], dict[str, dict[str, np.ndarray]]]], registry: Registry
+) -> list[Comparison]:
+    """Paired differences of every pair of models per leaderboard cell (see :class:`Comparison`).
+
+    Paired because :func:`~medsins.bench.report.bootstrap` seeds a task's resampling by the
+    seed and the task number only: both models' replicate ``i`` weights the same items.
+    """
+    import numpy as np
+
+    models = list(per_model)
+    comparisons = []
+    for index, a in enumerate(models):
+        for b in models[index + 1:]:
+            results_a = {r.task_id: r for r in per_model[a][0]}
+            results_b = {r.task_id: r for r in per_model[b][0]}
+            cells: dict[tuple[str, str], list[str]] = {}
+            for task_id in results_a.keys() & results_b.keys():
+                for metric in HEADLINE[task_kind(registry.get(task_id))]:
+                    cells.setdefault((results_a[task_id].category, metric), []).append(task_id)
+            for (category, metric), tasks in sorted(cells.items(), key=lambda c: column_order(*c[0])):
+                tasks.sort(key=lambda t: registry.get(t).number)
+                difference = float(np.mean([results_a[t].scores[metric] - results_b[t].scores[metric]
+                                            for t in tasks]))
+                reps = [per_model[a][1][t][metric] - per_model[b][1][t][metric] for t in tasks]
+                mean_reps = np.mean(np.vstack(reps), axis=0) if reps and reps[0].size else np.zeros(0)
+                comparisons.append(Comparison(a, b, category, metric, difference, interval(mean_reps), tasks))
+    return comparisons
+
+
+def pairs(
+    predictions: Any,
+    references: Any = None,
+    *,
+    registry: Registry | None = None,
+) -> dict[str, dict[str, list[tuple[str | None, str]]]]:
+    """``{model: {task id: [(prediction or None when missing, reference output)]}}``, joined as :func:`score` joins.
+
+    The input of the upstream metrics (:mod:`medsins.bench.upstream`) and of paired comparisons.
+    """
+    if registry is None:
+        from medsins.plugins import catalog
+
+        registry = catalog().registry
+    sets = [read_predictions(source, model=name) for name, source in _sources(predictions)]
+    everything = [p for s in sets for p in s.predictions]
+    if not everything:
+        raise MedsinsError("nothing to score: " + _why([_problem(p) for s in sets for p in s.problems]))
+    refs = load_references(references, registry, everything)
+    joiner = Joiner(refs, registry)
+    by_task = refs.by_task()
+    out: dict[str, dict[str, list[tuple[str | None, str]]]] = {}
+    for model, preds in _by_model(sets).items():
+        join = joiner.join(preds)
+        predicted = {joiner.by_id[ref_id].task_id for ref_id in join.matched}
+        tasks = out.setdefault(model, {})
+        for task_id in sorted(predicted, key=lambda t: registry.get(t).number):
+            tasks[task_id] = [((join.matched[r.id].prediction if r.id in join.matched else None), r.output)
+                              for r in by_task[task_id]]
+    return out
 
 
 def _score_task(

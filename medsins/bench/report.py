@@ -130,6 +130,29 @@ class Problem:
 
 
 @dataclass
+class Comparison:
+    """Paired difference ``model_a - model_b`` of a leaderboard cell, over the tasks both predicted.
+
+    The CI is a paired bootstrap: both models' replicates of a task use the same
+    resampled items (the generator is seeded by the seed and the task number), so
+    the difference is resampled item by item, then averaged over the tasks.
+    """
+
+    model_a: str
+    model_b: str
+    category: str
+    metric: str
+    difference: float
+    ci: tuple[float, float] | None
+    tasks: list[str]
+
+    @property
+    def column(self) -> str:
+        """The leaderboard column title, e.g. ``ner F1``."""
+        return column_title(self.category, self.metric)
+
+
+@dataclass
 class BenchReport:
     """Everything ``medsins bench score`` prints or writes."""
 
@@ -140,6 +163,7 @@ class BenchReport:
     references: str
     bootstrap: int
     seed: int
+    comparisons: list[Comparison] = field(default_factory=list)
 
     # ----------------------------------------------------------- tables
 
@@ -191,6 +215,17 @@ class BenchReport:
                 cells.append(_format_cell(cell) if cell else "-")
             body.append(cells)
         out += _md_table(header, body)
+        if self.comparisons:
+            out += ["", "### Paired comparison", "",
+                    "Difference A - B on the items both were scored on; paired bootstrap 95% CI "
+                    "(same resampled items for both models).", ""]
+            out += _md_table(
+                ["A", "B", "column", "A - B", "95% CI", "CI excludes 0", "tasks"],
+                [[c.model_a, c.model_b, c.column, _fmt(c.difference),
+                  f"[{_fmt(c.ci[0])}, {_fmt(c.ci[1])}]" if c.ci else "-",
+                  ("yes" if c.ci[0] > 0 or c.ci[1] < 0 else "no") if c.ci else "-", str(len(c.tasks))]
+                 for c in self.comparisons],
+            )
         out += ["", "### Per task", ""]
         task_rows = []
         for t in self.tasks:
@@ -246,6 +281,10 @@ class BenchReport:
             ],
             "counts": [asdict(c) for c in self.models],
             "problems": [asdict(p) for p in self.problems],
+            "comparisons": [
+                {**asdict(c), "difference": _round(c.difference),
+                 "ci": [_round(c.ci[0]), _round(c.ci[1])] if c.ci else None} for c in self.comparisons
+            ],
         }
 
     def to_json(self) -> str:
@@ -293,6 +332,11 @@ class BenchReport:
 def column_title(category: str, metric: str) -> str:
     """``mcqa acc``, ``summarization ROUGE-L``."""
     return f"{category} {TITLES[metric]}"
+
+
+def column_order(category: str, metric: str) -> tuple[tuple[int, str], int]:
+    """Sort key of a leaderboard column (the report's category order, then the metric's)."""
+    return _category_rank(category), _metric_rank(metric)
 
 
 def _category_rank(category: str) -> tuple[int, str]:

@@ -1,4 +1,4 @@
-"""``medsins bench score``: score model predictions on MedS-Bench."""
+"""``medsins bench score`` and ``medsins bench run``: evaluate models on MedS-Bench."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ def run(args: argparse.Namespace) -> int:
     if args.bootstrap < 0:
         raise MedsinsError("--bootstrap must be 0 (no intervals) or more")
     sources = [parse_prediction_argument(argument) for argument in args.predictions]
+    if args.metrics == "upstream":
+        return _score_upstream(sources, args)
     report = score(sources, references=args.references, bootstrap=args.bootstrap, seed=args.seed,
                    notify=lambda line: print(printable(f"medsins: {line}"), file=sys.stderr))
     if args.format == "json":
@@ -41,6 +43,80 @@ def run(args: argparse.Namespace) -> int:
         written = report.write(Path(args.out))
         print(printable(f"wrote {', '.join(str(p) for p in written)}"), file=sys.stderr)
     return 0
+
+
+def _score_upstream(sources: list, args: argparse.Namespace) -> int:
+    """``--metrics upstream``: the figures MedS-Ins' own scripts compute (docs/bench.md)."""
+    from medsins.bench import pairs
+    from medsins.bench.upstream import score_upstream, to_markdown
+    from medsins.plugins import catalog
+
+    registry = catalog().registry
+    scores = score_upstream(pairs(sources, references=args.references, registry=registry), registry)
+    if args.format == "json":
+        import json
+        from dataclasses import asdict
+
+        sys.stdout.write(json.dumps([asdict(s) for s in scores], indent=1) + "\n")
+    elif args.format == "csv":
+        sys.stdout.write("model,task_id,category,metric,score,items\n" + "".join(
+            f"{s.model},{s.task_id},{s.category},{s.metric},{s.value:.4f},{s.n}\n" for s in scores))
+    else:
+        sys.stdout.write(to_markdown(scores))
+    if args.out:
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "report.upstream.md").write_text(to_markdown(scores), encoding="utf-8")
+    return 0
+
+
+def run_model(args: argparse.Namespace) -> int:
+    """Ask a model every selected item (resuming), write predictions and prompt logs, then score them."""
+    from medsins.bench import score
+    from medsins.bench.backends import make_backend
+    from medsins.bench.run import RunSettings, load_rows, plan
+    from medsins.bench.run import run as run_items
+    from medsins.plugins import catalog
+    from medsins.progress import Stage, log_lines
+
+    for name, value, least in (("--shots", args.shots, 0), ("--concurrency", args.concurrency, 1),
+                               ("--max-tokens", args.max_tokens, 1), ("--limit", args.limit, 1)):
+        if value is not None and value < least:
+            raise MedsinsError(f"{name} must be {least} or more")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise MedsinsError(f"--out {out}: not a folder")
+    settings = RunSettings(
+        tasks=tuple(t.strip() for t in args.tasks.split(",") if t.strip()), shots=args.shots, seed=args.seed,
+        instruction=args.instruction, protocol=args.protocol, limit=args.limit, max_tokens=args.max_tokens,
+        concurrency=args.concurrency,
+    )
+    backend = make_backend(args.model, base_url=args.base_url)
+    registry = catalog().registry
+    items = plan(load_rows(args.references, settings, registry), settings, registry)
+    with log_lines(args.quiet):
+        stage = Stage("bench run", None, "records", records_total=len(items), log=not args.quiet)
+        stage.open()  # the total becomes the items left to ask once the log has been read
+        ok = False
+        try:
+            result = run_items(backend, items, out, settings, on_done=stage.add_records,
+                               on_start=lambda n: setattr(stage, "records_total", n))
+            ok = True
+        finally:
+            stage.close(ok)
+    print(printable(f"bench run: {result.asked} asked, {result.skipped} already answered, "
+                    f"{len(result.failed)} failed; wrote {out}"), file=sys.stderr)
+    for item_id, why in result.failed[:PROBLEMS_SHOWN]:
+        warning(f"{item_id}: {why}")
+    if len(result.failed) > PROBLEMS_SHOWN:
+        warning(f"... and {len(result.failed) - PROBLEMS_SHOWN} more failed items")
+    if not args.no_score and result.answers:
+        model = args.model.partition(":")[2] or args.model
+        report = score({model: out / "predictions.jsonl"}, references=result.references(),
+                       bootstrap=args.bootstrap, seed=args.seed)
+        sys.stdout.write(report.to_markdown())
+        report.write(out / "report")
+    return 1 if result.failed else 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,5 +143,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                    help="bootstrap resamples for 95%% CIs (default 1000; 0: none)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="bootstrap seed (default 0)")
+    p.add_argument("--metrics", choices=("medsins", "upstream"), default="medsins",
+                   help="medsins's metrics (default) or MedS-Ins' own scripts' (BLEU-1 sentence, rouge ROUGE-L, "
+                        "first-character MCQA, ...; docs/bench.md)")
     limits.add_argument(p)
     p.set_defaults(func=run)
+    _register_run(commands)
+
+
+def _register_run(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "run",
+        help="ask a model every MedS-Bench item, write predictions and prompt logs, score them",
+        description=(
+            "Build each item's prompt (instruction, k few-shot examples chosen from the seed and the item id, "
+            "the input), ask the model, log prompt/completion/latency/tokens to OUT/prompts.jsonl, write "
+            "OUT/predictions.jsonl and OUT/predictions.csv, then score them. A rerun asks only the items whose "
+            "current prompt has no answer yet."
+        ),
+    )
+    p.add_argument("--model", required=True, metavar="SPEC",
+                   help="openai:<model> (any OpenAI-compatible server; key from $OPENAI_API_KEY)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (reused: a rerun resumes)")
+    p.add_argument("--references", metavar="RELEASE",
+                   help="a release folder or a Hub dataset repo (default: $MEDSINS_RELEASE or the Hub)")
+    p.add_argument("--tasks", default="bench", metavar="NAMES",
+                   help="comma-separated: bench, a category (mcqa), a task id (task57) (default: bench)")
+    p.add_argument("--shots", type=int, default=3, metavar="K", help="few-shot examples (default 3)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of shots, instructions, bootstrap")
+    p.add_argument("--instruction", choices=("definition", "random"), default="definition",
+                   help="the task definition, or a variant from instructions.json picked by seed and id")
+    p.add_argument("--protocol", choices=("medsins", "upstream"), default="medsins",
+                   help="prompt layout (docs/bench.md); upstream = MedS-Ins' EvalDataset.py")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N items per task (the first by id)")
+    p.add_argument("--concurrency", type=int, default=8, metavar="K", help="requests in flight (default 8)")
+    p.add_argument("--max-tokens", type=int, default=512, metavar="N", help="completion tokens (default 512)")
+    p.add_argument("--base-url", metavar="URL", help="server URL, e.g. http://localhost:8000/v1 "
+                                                      "(default: $OPENAI_BASE_URL or api.openai.com)")
+    p.add_argument("--no-score", action="store_true", help="do not score the predictions")
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=run_model)
