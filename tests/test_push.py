@@ -12,6 +12,7 @@ import argparse
 import importlib.util
 import io
 import itertools
+import json
 import logging
 import math
 import os
@@ -403,6 +404,33 @@ def test_cli_dry_run_works_offline(release_with_croissant, offline_env, setting,
     assert sorted(listed) == sorted(release_files(release_with_croissant))  # every file, croissant.json too
     assert listed[-3:] == ["README.md", "croissant.json", MANIFEST_NAME]  # described last
     assert "README.md and croissant.json rewritten to name my-org/x" in done.stdout
+
+
+def test_cli_json_dry_run_offline_is_the_plan_as_data(release_with_croissant, offline_env):
+    done, _ = medsins_cli(
+        "push", str(release_with_croissant), "--repo", "my-org/x", "--dry-run", "--json",
+        env=offline_env | {"HF_HUB_OFFLINE": "1"},
+    )
+
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)  # JSON and nothing else on stdout
+    assert summary["repo_id"] == "my-org/x" and summary["dry_run"] is True
+    assert summary["unreachable"] == "offline mode: HF_HUB_OFFLINE is set"
+    added = [path for commit in summary["commits"] for path in commit["add"]]
+    assert sorted(added) == sorted(release_files(release_with_croissant))
+    assert summary["commits"][-1]["add"][-1] == MANIFEST_NAME
+    assert all(commit["oid"] is None for commit in summary["commits"])  # nothing was committed
+
+
+def test_cli_json_push_reports_the_commits_made(local_hub, release, capsys):
+    assert run_cli(str(release), "--repo", REPO, "--token", local_hub.token, "--json") == 0
+
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["dry_run"] is False and summary["create_repo"] is True
+    assert summary["url"].endswith(f"/datasets/{REPO}")
+    oids = [commit["oid"] for commit in summary["commits"]]
+    assert len(oids) == 2 and all(oid and len(oid) == 40 for oid in oids)
+    assert sorted(p for c in summary["commits"] for p in c["add"]) == sorted(on_hub(local_hub))
 
 
 def test_cli_push_offline_fails_at_once_on_one_line(release, offline_env):

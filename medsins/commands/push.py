@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from medsins.commands.output import error, printable
+from medsins.commands.output import error, print_json, printable
 from medsins.errors import MedsinsError
 
 EPILOG = """\
@@ -54,6 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="fail if the repo does not exist instead of creating it",
     )
     parser.add_argument("--endpoint", metavar="URL", help="Hub URL (default: HF_ENDPOINT or https://huggingface.co)")
+    parser.add_argument("--json", action="store_true",
+                        help="print a machine-readable summary (the commits, their files, the URL) instead")
     parser.set_defaults(func=run)
 
 
@@ -76,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
     except MedsinsError as exc:
         error(str(exc))
         return 1
+    if args.json:
+        print_json(result.summary())
+        return 0
     for line in result.describe().splitlines():  # printable() escapes newlines: one line at a time
         print(printable(line))
     return 0

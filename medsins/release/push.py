@@ -185,6 +185,36 @@ class PushResult:
     def url(self) -> str:
         return f"{self.endpoint}/datasets/{self.repo_id}"
 
+    def summary(self) -> dict[str, Any]:
+        """Machine-readable account (``push --json``): the same facts as :meth:`describe`."""
+        return {
+            "repo_id": self.repo_id,
+            "endpoint": self.endpoint,
+            "url": self.url,
+            "revision": self.revision,
+            "dry_run": self.dry_run,
+            "private": self.private,
+            "create_repo": self.create_repo,
+            "create_branch": self.create_branch,
+            "unreachable": self.unreachable,
+            "retargeted": list(self.retargeted),
+            "up_to_date": self.up_to_date,
+            "pull_request": self.pull_request,
+            "pr_url": self.pr_url,
+            "retries": self.retries,
+            "commits": [
+                {
+                    "message": commit.message,
+                    "oid": self.commit_oids[i] if i < len(self.commit_oids) else None,
+                    "bytes": commit.bytes,
+                    "add": commit.additions,
+                    "delete": commit.deletions,
+                }
+                for i, commit in enumerate(self.plan)
+            ],
+            "unchanged": len(self.unchanged),
+        }
+
     def describe(self) -> str:
         """Human-readable account: the exact commits and files, one per line."""
         verb = "would" if self.dry_run else "did"
