@@ -170,6 +170,10 @@ def test_label_sets_for_multilabel_classification() -> None:
     assert split_labels("cellular energetics", known) == {"cellular energetics"}  # unknown label kept (wrong)
     assert split_labels("None", known) == frozenset()
     assert split_labels("a, b", ()) == {"a", "b"}
+    # An answer that is exactly a known label is that label only, even when a shorter known label
+    # is part of it (otherwise "invasion and metastasis" would be wrongly predicted as well).
+    nested = known | {"invasion and metastasis"}
+    assert split_labels("Activating invasion and metastasis", nested) == {"activating invasion and metastasis"}
 
 
 # -- rules each pinned by an answer only that rule reads ------------------------------------------
