@@ -175,7 +175,7 @@ def _items_before(reader: Reader, data: bytes, items: list[Any], offset: int, fo
 
 
 @pytest.mark.parametrize("name", sorted(READERS))
-def test_reader_survives_damage(name, originals, tmp_path_factory):
+def test_reader_survives_damage(name, originals, tmp_path_factory, record_property):
     reader = READERS[name]
     folder = tmp_path_factory.mktemp(f"fuzz-{name}")
     data, clean = _clean(reader, originals, folder)
@@ -203,4 +203,5 @@ def test_reader_survives_damage(name, originals, tmp_path_factory):
             assert items[: len(before)] == before, (kind, at, problems[:2])
 
     check()
+    record_property("fuzz_cases", cases["n"])  # in --junitxml: the cases a run really tried
     assert cases["n"] >= min(EXAMPLES, 10)
