@@ -192,7 +192,10 @@ def concurrent_builds(folder: Path) -> str:
     args = [sys.executable, "-m", "medsins.cli", "build", "--raw-root", str(REALDATA), "--out",
             str(folder / "release"), "--quiet", "--workers", "1"]
     first = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+    lock = folder / "release.work" / "lock"
+    deadline = time.time() + 30
+    while not lock.exists() and first.poll() is None and time.time() < deadline:
+        time.sleep(0.05)  # the second build starts once the first holds the work folder
     start = time.perf_counter()
     second = subprocess.run(args, capture_output=True, text=True)
     took = time.perf_counter() - start
