@@ -34,6 +34,15 @@ class InputError(MedsinsError):
         return f"{head}: {self.problem}"
 
 
+class InputNote(InputError):
+    """Something to tell about an input that was still read and used whole.
+
+    An empty answer (scored as wrong), a file read in another encoding than the
+    one expected: reported like any :class:`InputError`, but nothing was
+    rejected, so it does not make a command fail.
+    """
+
+
 class UnreadableError(InputError):
     """Part of a raw file could not be read at all: bad bytes, broken syntax, a truncated end.
 

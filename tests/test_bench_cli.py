@@ -101,7 +101,7 @@ def test_bench_score_prints_the_leaderboard(
     oracle, upstream = prediction_files
     code = main(["bench", "score", str(oracle), str(upstream), "--references", str(release), "--bootstrap", "200"])
     out = capsys.readouterr().out
-    assert code == 0
+    assert code == 1  # the upstream file has bad rows (reported below); every good row is scored
     lines = out.splitlines()
     assert lines[0] == "## MedS-Bench scores"
     header = next(line for line in lines if line.startswith("| model | mcqa acc |"))
@@ -125,7 +125,7 @@ def test_bench_score_through_register_and_run(
     oracle, upstream = prediction_files
     args = parser.parse_args(["bench", "score", f"gold={oracle}", str(upstream), "--references", str(release),
                               "--format", "json", "--bootstrap", "50", "--seed", "3", "--out", str(tmp_path / "o")])
-    assert bench.run(args) == 0
+    assert bench.run(args) == 1  # upstream.csv's bad rows; the report and its files are still written
     captured = capsys.readouterr()
     data = json.loads(captured.out)  # JSON and nothing else on stdout
     assert [row["model"] for row in data["leaderboard"]] == ["gold", "upstream"]
@@ -169,10 +169,11 @@ def test_an_upstream_csv_with_gt_is_scored_offline_without_references(
 
     _, upstream = prediction_files
     monkeypatch.delenv("MEDSINS_RELEASE", raising=False)
-    assert main(["bench", "score", str(upstream), "--references", "gt", "--format", "json", "--bootstrap", "0"]) == 0
+    # exit 1: the file's bad rows (an unknown task, an unmatched input) were skipped; the rest is scored
+    assert main(["bench", "score", str(upstream), "--references", "gt", "--format", "json", "--bootstrap", "0"]) == 1
     asked = json.loads(capsys.readouterr().out)
     monkeypatch.setattr(sys.modules["medsins.load"], "load", no_hub)
-    assert main(["bench", "score", str(upstream), "--format", "json", "--bootstrap", "0"]) == 0
+    assert main(["bench", "score", str(upstream), "--format", "json", "--bootstrap", "0"]) == 1
     captured = capsys.readouterr()
     assert json.loads(captured.out)["leaderboard"] == asked["leaderboard"]
     assert captured.err.splitlines()[0] == (
@@ -182,6 +183,7 @@ def test_an_upstream_csv_with_gt_is_scored_offline_without_references(
     problems = [f"medsins: warning: {p['source']}, {p['where']}: {p['problem']}"
                 for p in json.loads(captured.out)["problems"]]
     assert captured.err.splitlines()[1:] == problems and problems
+    assert any(p["rejected"] for p in json.loads(captured.out)["problems"])
 
 
 def test_predictions_without_gt_still_need_references(

@@ -374,4 +374,20 @@ def test_bench_score_of_a_huge_prediction_stays_bounded(tmp_path):
     assert "Traceback" not in proc.stderr
     assert "beyond the 1,048,576 characters limit" in proc.stderr + proc.stdout
     assert rss < 1 << 30
+    assert proc.returncode == 1  # a rejected prediction fails the command, as a rejected raw item does
+    assert "| task1 |" in proc.stdout  # and the other rows are still scored
+
+
+def test_bench_score_exit_code_tells_rejections_from_notes(tmp_path):
+    notes = tmp_path / "notes.csv"  # an empty answer, a UTF-16 file without BOM: read whole, exit 0
+    notes.write_bytes("task_id,input,GT,output\ntask1,q1,A,A\ntask1,q2,B,\n".encode("utf-16-le"))
+    proc, _ = medsins("bench", "score", str(notes), "--references", "gt", "--bootstrap", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert "without a byte-order mark" in proc.stderr and "empty prediction" in proc.stderr
+
+    rejected = tmp_path / "rejected.csv"  # a row that cannot be matched is skipped: exit 1
+    rejected.write_text("task_id,input,GT,output\ntask1,q1,A,A\n,,,B\n", encoding="utf-8")
+    proc, _ = medsins("bench", "score", str(rejected), "--references", "gt", "--bootstrap", "0")
+    assert proc.returncode == 1, proc.stderr
+    assert "cannot be matched" in proc.stderr and "Traceback" not in proc.stderr
 

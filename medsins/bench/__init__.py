@@ -34,7 +34,7 @@ from medsins.bench.report import (
     interval,
 )
 from medsins.bench.report import bootstrap as resample
-from medsins.errors import InputError, MedsinsError
+from medsins.errors import InputError, InputNote, MedsinsError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -314,7 +314,7 @@ def _by_model(sets: list[PredictionSet]) -> dict[str, list[Prediction]]:
 
 
 def _problem(error: InputError) -> Problem:
-    return Problem(error.path or "<input>", error.where, error.problem)
+    return Problem(error.path or "<input>", error.where, error.problem, rejected=not isinstance(error, InputNote))
 
 
 def _why(problems: list[Problem]) -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medsins.errors import InputError
+from medsins.errors import InputError, InputNote
 from medsins.formats.jsonfile import TOO_DEEP
 from medsins.formats.text import read_at_most
 from medsins.limits import beyond, current
@@ -197,7 +197,7 @@ def read_prediction_file(path: Path, *, model: str | None = None) -> PredictionS
             result.problems.append(InputError(path, None, f"looks like {codec.upper()} text without a byte-order "
                                               f"mark but is not ({exc.reason}); save it as UTF-8"))
             return result
-        result.problems.append(InputError(path, None, f"{codec.upper()} text without a byte-order mark; "
+        result.problems.append(InputNote(path, None, f"{codec.upper()} text without a byte-order mark; "
                                           f"read as {codec.upper()} (UTF-8 is expected)"))
     lines, fallbacks = decode_lines(data)
     suffix = path.suffix.lower()
@@ -270,7 +270,7 @@ def _read_jsonl(path: Path, model: str, lines: list[str], fallbacks: dict[int, s
             continue
         where = f"line {number}"
         if number in fallbacks:
-            result.problems.append(InputError(path, where, f"not valid UTF-8; decoded as {fallbacks[number]}"))
+            result.problems.append(InputNote(path, where, f"not valid UTF-8; decoded as {fallbacks[number]}"))
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -289,7 +289,7 @@ def _read_jsonl(path: Path, model: str, lines: list[str], fallbacks: dict[int, s
 def _read_json(path: Path, model: str, text: str, fallbacks: dict[int, str]) -> PredictionSet:
     result = PredictionSet(str(path))
     for line, encoding in sorted(fallbacks.items()):
-        result.problems.append(InputError(path, f"line {line}", f"not valid UTF-8; decoded as {encoding}"))
+        result.problems.append(InputNote(path, f"line {line}", f"not valid UTF-8; decoded as {encoding}"))
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -365,7 +365,7 @@ def _add(result: PredictionSet, source: str | Path, model: str, where: str, row:
                                           + "; scored as wrong"))
         prediction = ""
     elif not prediction.strip():
-        result.problems.append(InputError(source, where, "empty prediction (scored as wrong)"))
+        result.problems.append(InputNote(source, where, "empty prediction (scored as wrong)"))
     if gt is not None and len(gt) > limit:
         what = f"a GT of {len(gt):,} characters"
         result.problems.append(InputError(source, where, beyond(what, "max_prediction_chars", limit, unit="characters")

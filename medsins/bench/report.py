@@ -123,6 +123,8 @@ class Problem:
     source: str
     where: str | None
     problem: str
+    #: False for a note on an input still used whole (an empty answer, a re-decoded file).
+    rejected: bool = True
 
     def __str__(self) -> str:
         head = f"{self.source}, {self.where}" if self.where else self.source
@@ -310,7 +312,7 @@ class BenchReport:
             "leaderboard": _csv(self.leaderboard()),
             "tasks": _csv(tasks),
             "counts": _csv(counts),
-            "problems": _csv([asdict(p) for p in self.problems], ["source", "where", "problem"]),
+            "problems": _csv([asdict(p) for p in self.problems], ["source", "where", "problem", "rejected"]),
         }
 
     def write(self, folder: Path) -> list[Path]:

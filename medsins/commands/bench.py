@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         written = report.write(Path(args.out))
         print(printable(f"wrote {', '.join(str(p) for p in written)}"), file=sys.stderr)
-    return 0
+    # Like convert: the report covers what could be read, and a rejected row or file fails the command.
+    return 1 if any(problem.rejected for problem in report.problems) else 0
 
 
 def _score_upstream(sources: list, args: argparse.Namespace) -> int:
