@@ -275,3 +275,33 @@ def test_paired_comparison_of_two_fake_models(rows: list[dict], registry, tmp_pa
     same = score({"a": files["echo"], "b": files["echo"]}, references=references, bootstrap=50)
     assert {(c.difference, c.ci) for c in same.comparisons} == {(0.0, (0.0, 0.0))}
     assert "### Paired comparison" in report.to_markdown() and report.to_dict()["comparisons"]
+
+
+def test_a_batch_backend_gets_batches_in_item_order(rows: list[dict], registry, tmp_path: Path) -> None:
+    settings = RunSettings(tasks=("bench",), concurrency=3)
+    items = plan(rows, settings, registry)
+
+    class Batched:
+        name = "fake:batched"
+        batch_size = 5
+        max_input_tokens = None
+
+        def __init__(self, fail: int | None = None) -> None:
+            self.batches: list[list[str]] = []
+            self.fail = fail
+
+        def complete_batch(self, batch: list[list[dict[str, str]]], max_tokens: int) -> list[Completion]:
+            self.batches.append([m[-1]["content"] for m in batch])
+            if len(self.batches) == self.fail:
+                raise BackendError("out of memory")
+            return [Completion(f"answer {len(self.batches)}", 3, 1) for _ in batch]
+
+    backend = Batched(fail=2)
+    result = run(backend, items, tmp_path, settings)
+    assert [len(b) for b in backend.batches] == [5] * (len(items) // 5) + ([len(items) % 5] if len(items) % 5 else [])
+    assert [c for b in backend.batches for c in b] == [i.prompt.as_openai()[-1]["content"] for i in items]  # order
+    assert [f[0] for f in result.failed] == [i.example.id for i in items[5:10]]  # the whole failed batch
+    logged = _log(tmp_path)
+    assert len(logged) == len(items) - 5 and {e["batch"] for e in logged} <= {5, len(items) % 5}
+    again = Batched()
+    assert run(again, items, tmp_path, settings).asked == 5 and len(again.batches) == 1

@@ -12,10 +12,9 @@ Special tokens are skipped when the completion is decoded, as upstream's eval.py
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from medsins.bench.backends import BackendError, Completion
-from medsins.bench.tokens import HF_HINT, Encoded, Messages, PromptEncoder, _first_line
+from medsins.bench.tokens import HF_HINT, Encoded, Messages, PromptEncoder, first_line
 from medsins.errors import MedsinsError
 
 VLLM_HINT = "pip install 'medsins[vllm]'"
@@ -26,20 +25,24 @@ class HFBackend:
 
     def __init__(self, model: str, *, protocol: str = "medsins", max_input_tokens: int | None = None,
                  batch_size: int = 8) -> None:
+        # transformers first: it does not import torch itself, so a test (or a user) missing one sees it named
+        try:
+            import transformers
+        except ImportError:
+            raise MedsinsError(f"the hf backend needs the transformers package: {HF_HINT}") from None
         try:
             import torch
-            import transformers
-        except ImportError as exc:
-            missing = getattr(exc, "name", None) or "transformers/torch"
-            raise MedsinsError(f"the hf backend needs {missing}: {HF_HINT}") from None
+        except ImportError:
+            raise MedsinsError(f"the hf backend needs the torch package: {HF_HINT}") from None
         self.name = f"hf:{model}"
         self.batch_size = max(1, batch_size)
         self._torch = torch
+        transformers.utils.logging.disable_progress_bar()  # stderr is for the run's own progress lines
         try:
             tokenizer = transformers.AutoTokenizer.from_pretrained(model)
             self.model = transformers.AutoModelForCausalLM.from_pretrained(model)
         except (OSError, ValueError) as exc:
-            raise MedsinsError(f"--model hf:{model}: cannot load the model ({_first_line(exc)})") from None
+            raise MedsinsError(f"--model hf:{model}: cannot load the model ({first_line(exc)})") from None
         tokenizer.padding_side = "left"  # a batch's prompts end where generation starts
         if tokenizer.pad_token_id is None:
             if tokenizer.eos_token_id is None:
@@ -75,7 +78,7 @@ class HFBackend:
                     max_new_tokens=max_tokens, do_sample=False, num_beams=1,
                     pad_token_id=self.tokenizer.pad_token_id)
         except (RuntimeError, ValueError, IndexError) as exc:  # out of memory, a prompt beyond the model's length
-            raise BackendError(f"generate failed: {_first_line(exc)}") from None
+            raise BackendError(f"generate failed: {first_line(exc)}") from None
         completions = []
         for row, enc in zip(output[:, width:].tolist(), encoded, strict=True):
             count = next((i + 1 for i, token in enumerate(row) if token in self._eos), len(row))
@@ -96,7 +99,10 @@ class VLLMBackend:
         self.name = f"vllm:{model}"
         self.batch_size = max(1, batch_size)
         self._vllm = vllm
-        self.llm = vllm.LLM(model=model, seed=0)
+        try:
+            self.llm = vllm.LLM(model=model, seed=0)
+        except (OSError, ValueError) as exc:
+            raise MedsinsError(f"--model vllm:{model}: cannot load the model ({first_line(exc)})") from None
         self.encoder = PromptEncoder(self.llm.get_tokenizer(), max_input_tokens, protocol)
         self.max_input_tokens = self.encoder.max_input_tokens
 
@@ -111,7 +117,7 @@ class VLLMBackend:
         try:
             outputs = self.llm.generate([{"prompt_token_ids": e.ids} for e in encoded], params, use_tqdm=False)
         except (RuntimeError, ValueError) as exc:
-            raise BackendError(f"vllm generate failed: {_first_line(exc)}") from None
+            raise BackendError(f"vllm generate failed: {first_line(exc)}") from None
         return [_completion(out.outputs[0].text, len(out.prompt_token_ids), len(out.outputs[0].token_ids), enc)
                 for out, enc in zip(outputs, encoded, strict=True)]
 

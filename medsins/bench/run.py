@@ -6,7 +6,11 @@ Files in the output folder:
     one line per answered item, appended and flushed as each answer arrives:
     ``id``, ``task_id``, ``prompt_sha256``, ``messages`` (the exact prompt),
     ``shots`` (ids of the few-shot examples), ``completion`` (raw), ``latency_s``,
-    ``prompt_tokens``, ``completion_tokens``, ``attempts``, ``model``.
+    ``prompt_tokens``, ``completion_tokens``, ``attempts``, ``model``,
+    ``max_input_tokens`` (the truncation limit in force, or null), ``input_tokens``
+    (the whole prompt's tokens, when a tokenizer counted them), ``truncated``,
+    ``batch`` (the local engines' batch size of the item), and ``sent_messages``
+    when the messages sent were cut (``openai:`` with ``--tokenizer``).
 ``predictions.jsonl`` / ``predictions.csv``
     medsins JSONL (``id``, ``prediction``) and upstream CSV
     (``task_id,input,GT,output``; ``input`` is the item's input) of the items
@@ -15,8 +19,8 @@ Files in the output folder:
     the settings of the run.
 
 A rerun reads ``prompts.jsonl`` and asks only the items whose current prompt
-(by sha256) has no answer there: a changed prompt (other seed, shots,
-instruction, protocol) is asked again, a failed item (never logged) is retried,
+(by sha256, under the same ``max_input_tokens``) has no answer there: a changed
+prompt (other seed, shots, instruction, protocol, truncation) is asked again, a failed item (never logged) is retried,
 and a run killed at any point loses at most the answers in flight.
 """
 
@@ -59,7 +63,8 @@ class RunSettings:
     protocol: str = "medsins"
     limit: int | None = None  # items per task (the first by id)
     max_tokens: int = 512
-    concurrency: int = 8
+    concurrency: int = 8  # requests in flight (openai:), or the batch size of the local engines
+    max_input_tokens: int | None = None  # prompts cut from the right at this many tokens (None: never)
 
 
 @dataclass(frozen=True)
@@ -202,31 +207,39 @@ def run(
     interruption keeps them; the prediction files are written at the end, also
     when interrupted (Ctrl-C), from every answer logged so far. ``on_start``
     receives the number of items to ask, ``on_done`` each answer (progress).
+    A backend with a ``batch_size`` (the local engines) is given the items in
+    batches of that size, in item order, from one thread; any other gets
+    ``settings.concurrency`` requests in flight.
     """
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / LOG_NAME
     done = read_log(log_path)
+    limit = getattr(backend, "max_input_tokens", None)
     result = RunResult(items)
     todo = []
     for item in items:
         entry = done.get((item.example.id, item.prompt.sha256))
-        if entry is not None:
+        if entry is not None and entry.get("max_input_tokens") == limit:
             result.answers[item.example.id] = entry
             result.skipped += 1
         else:
             todo.append(item)
     if on_start is not None:
         on_start(len(todo))  # what is left to ask: the progress ETA counts only that
-    settings_text = json.dumps({"model": backend.name, **asdict(settings)}, indent=1) + "\n"
-    (out / SETTINGS_NAME).write_text(settings_text, encoding="utf-8")
+    settings_text = json.dumps({"model": backend.name, **asdict(settings), "max_input_tokens": limit}, indent=1)
+    (out / SETTINGS_NAME).write_text(settings_text + "\n", encoding="utf-8")
+    batch_size = getattr(backend, "batch_size", None)
+    if batch_size:
+        units, workers = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)], 1
+    else:
+        units, workers = [[item] for item in todo], max(1, settings.concurrency)
     lock = threading.Lock()
-    workers = max(1, settings.concurrency)
     pool = ThreadPoolExecutor(workers, thread_name_prefix="bench-run")
     try:
         with _appender(log_path) as log:
-            pending: dict[Future[dict[str, Any]], Item] = {}
-            for item in todo:
-                pending[pool.submit(_ask, backend, item, settings.max_tokens)] = item
+            pending: dict[Future[list[dict[str, Any]]], list[Item]] = {}
+            for unit in units:
+                pending[pool.submit(_ask, backend, unit, settings.max_tokens, limit)] = unit
                 if len(pending) >= 2 * workers:  # a bounded queue: Ctrl-C leaves little in flight
                     _collect(pending, result, log, lock, on_done)
             while pending:
@@ -238,49 +251,67 @@ def run(
     return result
 
 
-def _collect(pending: dict[Future[dict[str, Any]], Item], result: RunResult, log: io.TextIOBase,
+def _collect(pending: dict[Future[list[dict[str, Any]]], list[Item]], result: RunResult, log: io.TextIOBase,
              lock: threading.Lock, on_done: Callable[[int], None] | None) -> None:
     """Log the answers of the requests that finished (waiting for at least one)."""
     finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
     stop: BaseException | None = None
     for future in finished:
-        item = pending.pop(future)
+        unit = pending.pop(future)
         try:
-            entry = future.result()
+            entries = future.result()
         except BackendError as exc:
-            result.failed.append((item.example.id, str(exc)))
-            LOGGER.warning("%s: failed: %s (it will be asked again on the next run)", item.example.id, exc)
+            for item in unit:
+                result.failed.append((item.example.id, str(exc)))
+                LOGGER.warning("%s: failed: %s (it will be asked again on the next run)", item.example.id, exc)
             continue
         except BaseException as exc:  # Ctrl-C in a worker: raised below, once the other answers are kept
             stop = stop or exc
             continue
         with lock:
-            log.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            log.write("".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in entries))
             log.flush()
-        result.answers[item.example.id] = entry
-        result.asked += 1
+        for entry in entries:
+            result.answers[entry["id"]] = entry
+        result.asked += len(entries)
         if on_done is not None:
-            on_done(1)
+            on_done(len(entries))
     if stop is not None:
         raise stop
 
 
-def _ask(backend: Backend, item: Item, max_tokens: int) -> dict[str, Any]:
+def _ask(backend: Backend, unit: list[Item], max_tokens: int, limit: int | None) -> list[dict[str, Any]]:
+    """The log entries of one request (one item) or one batch (a local engine)."""
     start = time.perf_counter()
-    completion = backend.complete(item.prompt.as_openai(), max_tokens)
-    return {
-        "id": item.example.id,
-        "task_id": item.example.task_id,
-        "prompt_sha256": item.prompt.sha256,
-        "messages": item.prompt.as_openai(),
-        "shots": list(item.prompt.shots),
-        "completion": completion.text,
-        "latency_s": round(time.perf_counter() - start, 6),
-        "prompt_tokens": completion.prompt_tokens,
-        "completion_tokens": completion.completion_tokens,
-        "attempts": completion.attempts,
-        "model": backend.name,
-    }
+    if len(unit) == 1 and not hasattr(backend, "complete_batch"):
+        completions = [backend.complete(unit[0].prompt.as_openai(), max_tokens)]
+    else:
+        completions = backend.complete_batch([item.prompt.as_openai() for item in unit], max_tokens)  # type: ignore[attr-defined]
+    latency = round(time.perf_counter() - start, 6)
+    entries = []
+    for item, completion in zip(unit, completions, strict=True):
+        entry = {
+            "id": item.example.id,
+            "task_id": item.example.task_id,
+            "prompt_sha256": item.prompt.sha256,
+            "messages": item.prompt.as_openai(),
+            "shots": list(item.prompt.shots),
+            "completion": completion.text,
+            "latency_s": latency,
+            "prompt_tokens": completion.prompt_tokens,
+            "completion_tokens": completion.completion_tokens,
+            "attempts": completion.attempts,
+            "model": backend.name,
+            "max_input_tokens": limit,
+            "input_tokens": completion.input_tokens,
+            "truncated": completion.truncated,
+        }
+        if hasattr(backend, "complete_batch"):
+            entry["batch"] = len(unit)
+        if completion.sent is not None:
+            entry["sent_messages"] = completion.sent
+        entries.append(entry)
+    return entries
 
 
 class _appender:

@@ -51,7 +51,7 @@ def load_tokenizer(spec: str) -> Any:
     try:
         return transformers.AutoTokenizer.from_pretrained(spec, local_files_only=True)
     except (OSError, ValueError) as exc:
-        raise MedsinsError(f"--tokenizer {spec}: cannot load a tokenizer offline ({_first_line(exc)}); give a "
+        raise MedsinsError(f"--tokenizer {spec}: cannot load a tokenizer offline ({first_line(exc)}); give a "
                            "folder with tokenizer files, or a Hub repo already in the local cache") from None
 
 
@@ -122,9 +122,9 @@ class PromptEncoder:
         assistant header tokens after the cut; a chat server adds them back.)
         """
         encoded = self.encode(messages)
-        shown = [{"role": role, "content": content} for role, content in encoded.messages]
         if not encoded.truncated:
-            return shown, encoded
+            return [dict(m) for m in messages], encoded
+        shown = [{"role": role, "content": content} for role, content in encoded.messages]
         kept: list[dict[str, str]] = []
         cursor = 0
         for message in shown:
@@ -143,6 +143,7 @@ class PromptEncoder:
         return kept, encoded
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (at most 200 characters), for a one-line error."""
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__

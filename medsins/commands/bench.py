@@ -77,6 +77,7 @@ def run_model(args: argparse.Namespace) -> int:
     from medsins.bench.backends import make_backend
     from medsins.bench.run import RunSettings, load_rows, plan
     from medsins.bench.run import run as run_items
+    from medsins.bench.tokens import UPSTREAM_MAX_INPUT_TOKENS
     from medsins.plugins import catalog
     from medsins.progress import Stage, log_lines
 
@@ -87,12 +88,23 @@ def run_model(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise MedsinsError(f"--out {out}: not a folder")
+    if args.max_input_tokens is not None and args.max_input_tokens < 0:
+        raise MedsinsError("--max-input-tokens must be 0 (no truncation) or more")
+    max_input = args.max_input_tokens
+    if max_input is None:
+        max_input = UPSTREAM_MAX_INPUT_TOKENS if args.protocol == "upstream" else 0
     settings = RunSettings(
         tasks=tuple(t.strip() for t in args.tasks.split(",") if t.strip()), shots=args.shots, seed=args.seed,
         instruction=args.instruction, protocol=args.protocol, limit=args.limit, max_tokens=args.max_tokens,
-        concurrency=args.concurrency,
+        concurrency=args.concurrency, max_input_tokens=max_input or None,
     )
-    backend = make_backend(args.model, base_url=args.base_url)
+    backend = make_backend(args.model, base_url=args.base_url, protocol=args.protocol,
+                           max_input_tokens=max_input or None, tokenizer=args.tokenizer, batch_size=args.concurrency)
+    if args.tokenizer and not max_input:
+        warning("--tokenizer is used only to truncate prompts: give --max-input-tokens N (or --protocol upstream)")
+    if max_input and backend.max_input_tokens is None:
+        warning(f"prompts are not truncated at {max_input} tokens: {args.model.partition(':')[0]}: needs "
+                "--tokenizer PATH_OR_REPO (the model's Hugging Face tokenizer) to count them; sent whole")
     registry = catalog().registry
     items = plan(load_rows(args.references, settings, registry), settings, registry)
     with log_lines(args.quiet):
@@ -164,7 +176,8 @@ def _register_run(commands: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--model", required=True, metavar="SPEC",
-                   help="openai:<model> (any OpenAI-compatible server; key from $OPENAI_API_KEY)")
+                   help="openai:<model> (any OpenAI-compatible server; key from $OPENAI_API_KEY), "
+                        "hf:<path-or-repo> (transformers on this machine) or vllm:<path-or-repo> (vLLM, a GPU)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (reused: a rerun resumes)")
     p.add_argument("--references", metavar="RELEASE",
                    help="a release folder or a Hub dataset repo (default: $MEDSINS_RELEASE or the Hub)")
@@ -177,8 +190,15 @@ def _register_run(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--protocol", choices=("medsins", "upstream"), default="medsins",
                    help="prompt layout (docs/bench.md); upstream = MedS-Ins' EvalDataset.py")
     p.add_argument("--limit", type=int, metavar="N", help="at most N items per task (the first by id)")
-    p.add_argument("--concurrency", type=int, default=8, metavar="K", help="requests in flight (default 8)")
+    p.add_argument("--concurrency", type=int, default=8, metavar="K",
+                   help="requests in flight (openai:), or the batch size (hf:, vllm:) (default 8)")
     p.add_argument("--max-tokens", type=int, default=512, metavar="N", help="completion tokens (default 512)")
+    p.add_argument("--max-input-tokens", type=int, metavar="N",
+                   help="cut each prompt from the right at N tokens, as upstream (default: 2048 under --protocol "
+                        "upstream, none under medsins; 0: none)")
+    p.add_argument("--tokenizer", metavar="PATH_OR_REPO",
+                   help="openai: only: the model's Hugging Face tokenizer (a folder, or a repo in the local cache; "
+                        "never downloaded), to truncate prompts at --max-input-tokens")
     p.add_argument("--base-url", metavar="URL", help="server URL, e.g. http://localhost:8000/v1 "
                                                       "(default: $OPENAI_BASE_URL or api.openai.com)")
     p.add_argument("--no-score", action="store_true", help="do not score the predictions")
