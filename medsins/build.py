@@ -7,7 +7,7 @@ whose key covers everything its output depends on, so a rerun after Ctrl-C or
     convert   per source: converter → validated, tagged records     convert/<source>/
     filter    per source: license profile, then language check       filter/<source>/
     dedup     all sources: exact + MinHash near-dup, decontamination  dedup/
-    assemble  kept records sorted by (task, split, id)               kept.parquet
+    assemble  kept records sorted by (task, split, id)               kept/ (a file a task)
     release   Parquet shards + card + manifest (atomic rename)        <out>/
 
 Every record that enters has exactly one fate in the ledger (``ledger.jsonl``
@@ -40,7 +40,7 @@ from medsins.limits import Limits, current
 from medsins.pipeline.assemble import assemble_stage
 from medsins.pipeline.convert import convert_stage
 from medsins.pipeline.dedup import Drops, dedup_stage
-from medsins.pipeline.executors import executor
+from medsins.pipeline.executors import Executor, executor
 from medsins.pipeline.filter import filter_stage
 from medsins.plugins import catalog
 from medsins.release.manifest import FateCounts, ReleaseManifest, SourceProvenance, sha256_file
@@ -260,17 +260,17 @@ def _build_locked(
                 filter_done = engine.map("filter", stage, filter_stage,
                                          [(name, work, options.profile, options.language_filter) for name in ids])
             with clock("dedup"), feedback.stage("dedup") as stage, progress.counting(stage.add_records):
-                drops = dedup_stage(ids, work, options)
+                drops = dedup_stage(ids, work, options, engine)
                 stage.advance()
             with clock("assemble"), feedback.stage("assemble") as stage, progress.counting(stage.add_records):
-                kept_path, ledger_path, fate_counts = _assemble(ids, work, drops)
+                kept_path, ledger_path, fate_counts = _assemble(ids, work, drops, engine)
                 stage.advance()
             counts = _count(ids, convert_done, filter_done, fate_counts)
             manifest = _manifest(options, ids, convert_done, counts, ledger_path)
             feedback.note(f"{counts['total']['kept']:,} of {counts['total']['entered']:,} records kept; "
                           "writing the release")
             with clock("release"), feedback.stage("release") as stage:
-                manifest = _release(options, ids, kept_path, manifest, upstream, ledger_path)
+                manifest = _release(options, ids, kept_path, manifest, upstream, ledger_path, engine)
                 stage.advance()
     finally:
         engine.close()
@@ -284,14 +284,16 @@ def _engine_note(options: BuildOptions) -> str:
     return f"engine {options.engine}" + (f" at {options.ray_address}" if options.ray_address else "")
 
 
-def _assemble(ids: list[str], work: Path, drops: Drops) -> tuple[Path, Path, Counter[tuple[str, str]]]:
+def _assemble(
+    ids: list[str], work: Path, drops: Drops, engine: Executor
+) -> tuple[Path, Path, Counter[tuple[str, str]]]:
     """The assemble stage and the build's ledger: convert's and filter's lines, then assemble's."""
     ledger_path = work / LEDGER_NAME
     ledger = LedgerWriter(work / (LEDGER_NAME + ".tmp"))
     for name in ids:
         ledger.extend(read_lines(work / "convert" / name / "ledger.jsonl"))
         ledger.extend(read_lines(work / "filter" / name / "ledger.jsonl"))
-    kept_path, fate_counts = assemble_stage(ids, work, drops, ledger)
+    kept_path, fate_counts = assemble_stage(ids, work, drops, ledger, engine)
     ledger.close()
     os.replace(ledger.path, ledger_path)
     return kept_path, ledger_path, fate_counts
@@ -339,9 +341,9 @@ def _manifest(
 
 def _release(
     options: BuildOptions, ids: list[str], kept_path: Path, manifest: ReleaseManifest,
-    upstream: dict[str, Any] | None, ledger_path: Path,
+    upstream: dict[str, Any] | None, ledger_path: Path, engine: Executor,
 ) -> ReleaseManifest:
-    """The release stage: shards, card and manifest into ``options.out`` (atomic rename)."""
+    """The release stage: shards (written by the engine), card and manifest into ``options.out`` (atomic rename)."""
     from medsins.release.writer import write_release
 
     found = catalog()
@@ -350,6 +352,7 @@ def _release(
         sources={name: found.get(name).manifest for name in ids}, manifest=manifest,
         upstream_instructions=upstream, ledger=ledger_path,
         card_extras={"repo_id": options.repo_id} if options.repo_id else None,
+        shard_writer=engine.shard_writer(),
     )
 
 

@@ -3,7 +3,7 @@
     convert   per source: raw files → validated records, unique ids   convert.py   work/convert/<source>/
     filter    per source: license profile, then language check       filter.py    work/filter/<source>/
     dedup     all sources: exact + MinHash near-dup, decontamination  dedup.py     work/dedup/
-    assemble  kept records sorted by (task, split, id) + ledger      assemble.py  work/kept.parquet
+    assemble  kept records sorted by (task, split, id) + ledger      assemble.py  work/kept/
     release   Parquet shards + card + manifest (atomic rename)        medsins.release.writer
 
 Each stage has one input (the previous stage's folder), one output and a

@@ -7,8 +7,10 @@ Input: ``work/filter/*/records.parquet`` in source order. Output: ``work/dedup/`
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,9 @@ from medsins.release.schema import open_records
 
 if TYPE_CHECKING:
     from medsins.build import BuildOptions
+    from medsins.pipeline.executors import Executor
+
+log = logging.getLogger("medsins.dedup")
 
 #: Dedup settings that are not build options (part of the dedup resume key).
 DEDUP_SEED = 1
@@ -105,12 +110,14 @@ def _rows_of(files: list[Path], rows: np.ndarray, columns: list[str]) -> dict[st
     return out
 
 
-def dedup_stage(source_ids: list[str], work: Path, options: BuildOptions) -> Drops:
+def dedup_stage(source_ids: list[str], work: Path, options: BuildOptions, engine: Executor | None = None) -> Drops:
     """Near-duplicate and contamination drops across every source (``work/dedup/drops.jsonl``).
 
     Memory is bounded: inputs stream through an :class:`~medsins.stages.dedup.InputIndex`
     (16 bytes a record in memory, sketches spilled to ``work/dedup/index``), and
-    only the records that share a component are read again for the rule.
+    only the records that share a component are read again for the rule. With
+    the Ray engine the index is a :class:`~medsins.pipeline.ray_dedup.RayIndex`
+    (sketching, the band-key shuffle and verification as Ray tasks; the same groups).
     """
     from medsins.stages.dedup import InputIndex, resolve
 
@@ -124,10 +131,17 @@ def dedup_stage(source_ids: list[str], work: Path, options: BuildOptions) -> Dro
     files = _filtered(work, source_ids)
     settings = {"threshold": options.dedup_threshold, "num_perm": options.num_perm, "seed": DEDUP_SEED,
                 "verify": DEDUP_VERIFY}
-    index = InputIndex(folder / "index", workers=options.workers, **settings)
-    index.add_batches(_column_batches(files, "input"))
+    index: Any
+    if engine is not None and engine.name == "ray":
+        index = engine.dedup_index(files, folder / "index", **settings)  # type: ignore[attr-defined]
+    else:
+        index = InputIndex(folder / "index", workers=options.workers, **settings)
+        index.add_batches(_column_batches(files, "input"))
     groups = index.groups()
-    members = _rows_of(files, groups.members, ["id", "task_id", "output", "split"])
+    if getattr(index, "stats", None):
+        log.info("dedup on Ray: %s", json.dumps(index.stats, sort_keys=True))
+    read = index.rows_of if hasattr(index, "rows_of") else partial(_rows_of, files)
+    members = read(groups.members, ["id", "task_id", "output", "split"])
     ids = members["id"]
     if len(set(ids)) != len(ids):
         raise MedsinsError("internal: two filtered records share an id")

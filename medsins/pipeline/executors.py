@@ -12,18 +12,24 @@ workers it had:
 * :class:`RayExecutor` (``--engine ray``): a pool of Ray actors a stage (one a CPU), on the cluster at
   ``--ray-address`` (or a local Ray started for the build). The work folder must
   be visible to every node at the same path (a shared or local file system).
+  It also runs the dedup stage's index (:meth:`RayExecutor.dedup_index`:
+  sketching, the band-key shuffle and verification as Ray tasks) and plain
+  Ray tasks for the assemble stage's per-task sort (:meth:`RayExecutor.tasks`).
 """
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any, Protocol
 
 from medsins import progress
 from medsins.errors import MedsinsError
+from medsins.release.shard import ShardWriter
 
 #: Engines :func:`executor` knows, the default first.
 ENGINES = ("local", "ray")
@@ -41,6 +47,10 @@ class Executor(Protocol):
 
     def map(self, stage_name: str, stage: progress.Stage, func: StageFunc, jobs: list[Job]) -> list[dict[str, Any]]:
         """``[func(*job) for job in jobs]``, advancing ``stage`` by one a finished job."""
+        ...
+
+    def shard_writer(self) -> ShardWriter | None:
+        """What writes the release's shards (None: ``write_release``'s own, in the build's process)."""
         ...
 
     def close(self) -> None:
@@ -67,6 +77,10 @@ class LocalExecutor:
 
     def map(self, stage_name: str, stage: progress.Stage, func: StageFunc, jobs: list[Job]) -> list[dict[str, Any]]:
         return run_parallel(stage_name, stage, self.workers, func, jobs)
+
+    def shard_writer(self) -> ShardWriter | None:
+        """The release's shards are written in this process (``write_release``'s default)."""
+        return None
 
     def close(self) -> None:
         pass
@@ -99,9 +113,8 @@ class RayExecutor:
         ray = self._ray
         from ray.util import ActorPool
 
-        slots = self.workers if self._local else int(ray.cluster_resources().get("CPU", 1))
         actors = [ray.remote(num_cpus=1, max_restarts=0)(_StageWorker).remote()
-                  for _ in range(max(1, min(slots, len(jobs))))]
+                  for _ in range(max(1, min(self.slots(), len(jobs))))]
         pool = ActorPool(actors)
         for index, job in enumerate(jobs):
             pool.submit(lambda actor, item: actor.run.remote(func, *item), (index, job))
@@ -116,6 +129,27 @@ class RayExecutor:
             for actor in actors:
                 ray.kill(actor)  # fail now, not after every queued source; and free the worker
         return [_job_result(stage_name, job, lambda i=i: results[i]) for i, job in enumerate(jobs)]
+
+    def slots(self) -> int:
+        """CPU slots the stages spread over: ``--workers`` on a Ray started for the build, else the cluster's CPUs."""
+        return self.workers if self._local else max(1, int(self._ray.cluster_resources().get("CPU", 1)))
+
+    def dedup_index(self, files: list[Path], folder: Path, **settings: Any) -> Any:
+        """The dedup stage's index over the filtered ``files``, as Ray tasks (:mod:`medsins.pipeline.ray_dedup`)."""
+        from medsins.pipeline.ray_dedup import RayIndex
+
+        return RayIndex(self._ray, files, folder, slots=self.slots(), **settings)
+
+    def shard_writer(self) -> ShardWriter:
+        """Each task's release shards written by its own Ray task (:mod:`medsins.pipeline.shards`)."""
+        from medsins.pipeline.shards import write_task_shards
+
+        return functools.partial(write_task_shards, self._ray)
+
+    def tasks(self, func: Callable[..., Any], jobs: list[Job]) -> list[Any]:
+        """``[func(*job) for job in jobs]`` as Ray tasks of one CPU each; results in job order."""
+        remote = self._ray.remote(num_cpus=1, max_retries=0)(func)
+        return self._ray.get([remote.remote(*job) for job in jobs])
 
     def close(self) -> None:
         if self._owned:

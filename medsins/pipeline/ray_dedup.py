@@ -32,7 +32,7 @@ the candidates, signatures or band keys. Ray is imported by the caller
 
 from __future__ import annotations
 
-import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +91,7 @@ def sketch_part(
         np.cumsum(sketch.lengths, out=offsets[1:])
         off_path.write_bytes(offsets.tobytes())
     distinct = len(sketch.signatures)
-    first = np.full(distinct, -1, dtype=np.int64)
-    first[sketch.slot[::-1]] = np.arange(len(sketch.slot))[::-1]  # each distinct input's first record
+    _, first = np.unique(sketch.slot, return_index=True)  # each distinct input's first record
     digests = sketch.digests[first]
     bands = sketch.bands.shape[0]
     entries = np.empty(bands * distinct, dtype=ENTRY)
@@ -121,6 +120,12 @@ def bucket_pairs(partitions: int, *shards: np.ndarray) -> tuple[np.ndarray, ...]
         same = ((entries["band"][1:] == entries["band"][:-1]) & (entries["key"][1:] == entries["key"][:-1])
                 & (entries["d0"][1:] == entries["d0"][:-1]) & (entries["d1"][1:] == entries["d1"][:-1]))
         entries = entries[np.concatenate(([True], ~same))]
+    if len(entries) > 1:  # only members of buckets of two or more can pair (most inputs share no key)
+        same = (entries["band"][1:] == entries["band"][:-1]) & (entries["key"][1:] == entries["key"][:-1])
+        shared = np.zeros(len(entries), dtype=bool)
+        shared[1:] |= same
+        shared[:-1] |= same
+        entries = entries[shared]
     found: list[np.ndarray] = []
     for distance in range(1, WINDOW):
         if len(entries) <= distance:
@@ -170,25 +175,30 @@ class PartSketches:
             out[at] = block
         return out.astype(np.uint32, copy=False)
 
-    def hashes(self, parts: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Shingle hashes of the given inputs as ``(hashes, offsets)`` (:func:`exact_jaccard`'s form)."""
-        lengths = np.empty(len(parts), dtype=np.int64)
+    def hashes(self, parts: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Shingle hashes of the given inputs as ``(hashes, offsets, position)``.
+
+        Input ``i``'s hashes are ``hashes[offsets[position[i]]:offsets[position[i] + 1]]``
+        (:func:`exact_jaccard`'s form, inputs laid out part by part).
+        """
+        order = np.argsort(parts, kind="stable")
+        position = np.empty(len(parts), dtype=np.int64)
+        position[order] = np.arange(len(parts))
+        parts, rows = parts[order], rows[order]
         starts = np.empty(len(parts), dtype=np.int64)
-        for part in np.unique(parts).tolist():
-            at = np.flatnonzero(parts == part)
-            offsets = self._part_offsets(part)
-            starts[at] = offsets[rows[at]]
-            lengths[at] = offsets[rows[at] + 1] - starts[at]
-        offsets = np.zeros(len(parts) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        out = np.empty(int(offsets[-1]), dtype="<u4")
-        for part in np.unique(parts).tolist():
-            at = np.flatnonzero(parts == part)
-            block = np.empty(int(lengths[at].sum()), dtype="<u4")
-            _pread_rows(_part_files(self.folder, part)[1], block.view(np.uint8), starts[at] * 4, lengths[at] * 4)
-            into = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in at.tolist()])
-            out[into] = block
-        return out.astype(np.uint32, copy=False), offsets
+        lengths = np.empty(len(parts), dtype=np.int64)
+        bounds = np.flatnonzero(np.concatenate(([True], parts[1:] != parts[:-1], [True])))
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            offsets = self._part_offsets(int(parts[lo]))
+            starts[lo:hi] = offsets[rows[lo:hi]]
+            lengths[lo:hi] = offsets[rows[lo:hi] + 1] - starts[lo:hi]
+        out_offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=out_offsets[1:])
+        out = np.empty(int(out_offsets[-1]), dtype="<u4")
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            _pread_rows(_part_files(self.folder, int(parts[lo]))[1],
+                        out[out_offsets[lo] : out_offsets[hi]].view(np.uint8), starts[lo:hi] * 4, lengths[lo:hi] * 4)
+        return out.astype(np.uint32, copy=False), out_offsets, position
 
     def _part_offsets(self, part: int) -> np.ndarray:
         if part not in self._offsets:
@@ -196,8 +206,14 @@ class PartSketches:
         return self._offsets[part]
 
 
-def verify_pairs(folder: Path, threshold: float, num_perm: int, exact: bool, *shards: np.ndarray) -> np.ndarray:
-    """The candidates of one pair partition that pass the local engine's test, as ``(n, 4)`` uint64 digests."""
+def verify_pairs(
+    folder: Path, threshold: float, num_perm: int, exact: bool, *shards: np.ndarray
+) -> tuple[np.ndarray, int, int]:
+    """The candidates of one pair partition that pass the local engine's test, as ``(n, 4)`` uint64 digests.
+
+    Also returns the shuffled pair rows received and the distinct candidates (for the stage's log line).
+    """
+    received = sum(len(shard) for shard in shards)
     pairs = _unique_pairs(np.concatenate(shards)) if shards else np.empty(0, dtype=PAIR)
     sketches = PartSketches(folder, num_perm)
     kept: list[np.ndarray] = [np.empty(0, dtype=PAIR)]
@@ -210,15 +226,16 @@ def verify_pairs(folder: Path, threshold: float, num_perm: int, exact: bool, *sh
         if not exact:
             kept.append(chunk[estimate >= threshold])
             continue
-        chunk, local = chunk[estimate >= threshold - _EXACT_MARGIN], local[estimate >= threshold - _EXACT_MARGIN]
+        chunk = chunk[estimate >= threshold - _EXACT_MARGIN]
         if len(chunk) == 0:
             continue
         survivors = np.concatenate([chunk["apart"], chunk["bpart"]]), np.concatenate([chunk["arow"], chunk["brow"]])
-        hashes, offsets = sketches.hashes(*survivors)
-        local = np.stack([np.arange(len(chunk)), np.arange(len(chunk), 2 * len(chunk))], axis=1)
+        hashes, offsets, position = sketches.hashes(*survivors)
+        local = position[np.stack([np.arange(len(chunk)), np.arange(len(chunk), 2 * len(chunk))], axis=1)]
         kept.append(chunk[exact_jaccard(hashes, offsets, local) >= threshold])
     verified = np.concatenate(kept)
-    return np.stack([verified["a0"], verified["a1"], verified["b0"], verified["b1"]], axis=1).astype(np.uint64)
+    digests = np.stack([verified["a0"], verified["a1"], verified["b0"], verified["b1"]], axis=1).astype(np.uint64)
+    return digests, received, len(pairs)
 
 
 class RayIndex:
@@ -233,60 +250,94 @@ class RayIndex:
         self._ray = ray
         self.files = files
         self.folder = folder
-        self.partitions = max(1, 2 * slots)
+        self.partitions = max(2, 2 * slots)  # ≥ 2, so a task's num_returns always gives a list
         self.threshold, self.num_perm, self.exact = threshold, num_perm, verify == "exact"
         bands, rows = recall_params(threshold, num_perm)
         self._options = {"num_perm": num_perm, "seed": seed, "exact": self.exact, "bands": bands, "rows": rows}
         self._sketches = PartSketches(folder, num_perm)
         self._input_part: np.ndarray | None = None
         self._input_row: np.ndarray | None = None
+        #: What :meth:`groups` measured: parts, records, inputs, shuffle rows and bytes of both rounds,
+        #: candidates, verified pairs, seconds in all and seconds the driver computed itself.
+        self.stats: dict[str, float] = {}
 
     def groups(self) -> Groups:
         """Records sharing a near-duplicate component with another record (as ``InputIndex.groups()``)."""
-        ray, partitions = self._ray, self.partitions
+        started = time.perf_counter()
         self.folder.mkdir(parents=True, exist_ok=True)
         parts = plan_parts(self.files)
-        sketch = ray.remote(num_cpus=1, num_returns=1 + partitions, max_retries=0)(sketch_part)
-        bucket = ray.remote(num_cpus=1, num_returns=partitions, max_retries=0)(bucket_pairs)
-        verify = ray.remote(num_cpus=1, max_retries=0)(verify_pairs)
         if not parts:
             empty = np.empty(0, dtype=np.int64)
             self._input_part = self._input_row = empty
             return Groups(empty, np.zeros(1, dtype=np.int64), empty)
-        sketched = [sketch.remote(path, groups, number, self.folder, self._options, partitions)
-                    for number, (path, groups, _) in enumerate(parts)]
-        sketched = [refs if partitions else [refs] for refs in sketched]
-        buckets = [bucket.remote(partitions, *(refs[1 + p] for refs in sketched)) for p in range(partitions)]
-        buckets = [refs if partitions > 1 else [refs] for refs in buckets]
-        verified = [verify.remote(self.folder, self.threshold, self.num_perm, self.exact,
-                                  *(refs[q] for refs in buckets)) for q in range(partitions)]
+        record_refs, verified = self._submit(parts)
         digests: list[np.ndarray] = []
         slots: list[np.ndarray] = []
-        for number, refs in enumerate(sketched):
-            record_digests, record_slots = ray.get(refs[0])
+        band_entries = 0
+        for number, ref in enumerate(record_refs):
+            record_digests, record_slots = self._ray.get(ref)
+            record_refs[number] = None  # the object store may free it
             progress.records(len(record_digests))
             digests.append(record_digests)
             slots.append(record_slots.astype(np.int64) + (number << 32))  # part and row in one int64
-            del refs[0]  # the object store may free the digests
+            band_entries += (int(record_slots.max()) + 1 if len(record_slots) else 0) * self._options["bands"]
+        driver = time.perf_counter()
         record_input, input_slot, distinct = _distinct_inputs(digests, slots)
         self._input_part, self._input_row = input_slot >> 32, input_slot & 0xFFFFFFFF
         del digests, slots, input_slot
-        pairs = np.concatenate([_input_numbers(distinct, found) for found in ray.get(verified)] or
-                               [np.empty((0, 2), dtype=np.int64)])
-        del distinct
-        n_inputs = len(self._input_part)
-        record_component = components(n_inputs, pairs)[record_input]
-        order = np.argsort(record_component, kind="stable")
-        label = record_component[order]
-        del record_component
-        cut = np.flatnonzero(label[1:] != label[:-1]) + 1
-        bounds = np.concatenate(([0], cut, [len(label)]))
-        sizes = np.diff(bounds)
-        shared = sizes > 1
-        members = order[np.repeat(shared, sizes)]
-        starts = np.zeros(int(shared.sum()) + 1, dtype=np.int64)
-        np.cumsum(sizes[shared], out=starts[1:])
-        return Groups(members, starts, record_input[members])
+        driver = time.perf_counter() - driver
+        results = self._ray.get(verified)
+        last = time.perf_counter()
+        pairs = np.concatenate([_input_numbers(distinct, found) for found, _, _ in results])
+        groups = _groups(len(distinct), pairs, record_input)
+        self.stats = {
+            "parts": len(parts), "records": len(record_input), "inputs": len(distinct),
+            "band_entries": band_entries, "band_bytes": band_entries * ENTRY.itemsize,
+            "pair_rows": sum(r[1] for r in results), "pair_bytes": sum(r[1] for r in results) * PAIR.itemsize,
+            "candidates": sum(r[2] for r in results), "verified": len(pairs),
+            "seconds": time.perf_counter() - started, "driver_seconds": driver + time.perf_counter() - last,
+        }
+        return groups
+
+    def _submit(self, parts: list[tuple[Path, list[int], int]]) -> tuple[list[Any], list[Any]]:
+        """Submit the three rounds of tasks; the sketch tasks' record refs and the verify tasks' refs.
+
+        Only the tasks hold the shuffle's objects once this returns, so each is freed after its consumer ran.
+        """
+        ray, partitions = self._ray, self.partitions
+        sketch = ray.remote(num_cpus=1, num_returns=1 + partitions, max_retries=0)(sketch_part)
+        bucket = ray.remote(num_cpus=1, num_returns=partitions, max_retries=0)(bucket_pairs)
+        verify = ray.remote(num_cpus=1, max_retries=0)(verify_pairs)
+        sketched = [sketch.remote(path, groups, number, self.folder, self._options, partitions)
+                    for number, (path, groups, _) in enumerate(parts)]
+        buckets = [bucket.remote(partitions, *(refs[1 + p] for refs in sketched)) for p in range(partitions)]
+        verified = [verify.remote(self.folder, self.threshold, self.num_perm, self.exact,
+                                  *(refs[q] for refs in buckets)) for q in range(partitions)]
+        return [refs[0] for refs in sketched], verified
+
+    def rows_of(self, rows: np.ndarray, columns: list[str]) -> dict[str, list[Any]]:
+        """Values of ``columns`` at the given rows of the filtered records (in ``rows`` order).
+
+        What ``pipeline.dedup._rows_of`` reads on the driver, read by one Ray task a
+        file instead: the driver receives the group members' values only, never
+        streams every record's output.
+        """
+        read = self._ray.remote(num_cpus=1, max_retries=0)(_read_rows)
+        rows = np.asarray(rows, dtype=np.int64)
+        sizes = [pq.ParquetFile(path).metadata.num_rows for path in self.files]
+        bounds = np.concatenate(([0], np.cumsum(sizes)))
+        file_of = np.searchsorted(bounds, rows, side="right") - 1
+        at = [np.flatnonzero(file_of == f) for f in range(len(self.files))]
+        pending = [(f, read.remote(self.files[f], rows[at[f]] - bounds[f], columns))
+                   for f in range(len(self.files)) if len(at[f])]
+        out: dict[str, list[Any]] = {name: [None] * len(rows) for name in columns}
+        for f, ref in pending:
+            values = self._ray.get(ref)
+            for name in columns:
+                column = out[name]
+                for target, value in zip(at[f].tolist(), values[name], strict=True):
+                    column[target] = value
+        return out
 
     def signatures(self, inputs: np.ndarray) -> np.ndarray:
         """MinHash signatures of distinct inputs (numbers from :class:`Groups`), read from the parts."""
@@ -294,6 +345,28 @@ class RayIndex:
             raise RuntimeError("call RayIndex.groups() first")
         inputs = np.asarray(inputs, dtype=np.int64)
         return self._sketches.signatures(self._input_part[inputs], self._input_row[inputs])
+
+
+def _read_rows(path: Path, rows: np.ndarray, columns: list[str]) -> dict[str, list[Any]]:
+    """``pipeline.dedup._rows_of`` on one file (a Ray task)."""
+    from medsins.pipeline.dedup import _rows_of
+
+    return _rows_of([path], rows, columns)
+
+
+def _groups(n_inputs: int, pairs: np.ndarray, record_input: np.ndarray) -> Groups:
+    """Records grouped by the connected component of their input, groups of ≥ 2 only (as ``InputIndex.groups``)."""
+    record_component = components(n_inputs, pairs)[record_input]
+    order = np.argsort(record_component, kind="stable")  # stable: ascending record numbers inside a group
+    label = record_component[order]
+    del record_component
+    cut = np.flatnonzero(label[1:] != label[:-1]) + 1
+    sizes = np.diff(np.concatenate(([0], cut, [len(label)])))
+    shared = sizes > 1
+    members = order[np.repeat(shared, sizes)]
+    starts = np.zeros(int(shared.sum()) + 1, dtype=np.int64)
+    np.cumsum(sizes[shared], out=starts[1:])
+    return Groups(members, starts, record_input[members])
 
 
 def _distinct_inputs(digests: list[np.ndarray], slots: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -323,8 +396,3 @@ def _find(distinct: np.ndarray, d0: np.ndarray, d1: np.ndarray) -> np.ndarray:
         at[wrong] += 1
         if (at >= len(distinct)).any():
             raise RuntimeError("internal: a verified pair names an input no record has")
-
-
-def pid() -> int:
-    """The worker's process id (tests check that no worker outlives the build)."""
-    return os.getpid()

@@ -26,7 +26,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -319,6 +319,11 @@ def _runs(batch: pa.RecordBatch) -> list[tuple[int, int]]:
     cuts = (np.flatnonzero(changed.to_numpy(zero_copy_only=False)) + 1).tolist()
     bounds = [0, *cuts, batch.num_rows]
     return list(itertools.pairwise(bounds))
+
+
+#: Writes the shards of a kept folder: :func:`write_shards`'s signature and result (the release
+#: stage takes another one, e.g. the Ray engine's, which writes each task in its own Ray task).
+ShardWriter = Callable[..., "list[Shard]"]
 
 
 def write_shards(

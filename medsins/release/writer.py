@@ -39,7 +39,7 @@ from medsins.release.manifest import (
     verify_release,
     write_manifest,
 )
-from medsins.release.shard import ShardLimits, ShardStats, write_shards
+from medsins.release.shard import ShardLimits, ShardStats, ShardWriter, write_shards
 from medsins.upstream_instructions import InstructionSet
 from medsins.workfolder import check_release_target, remove_leftovers, remove_tree
 
@@ -55,6 +55,7 @@ def write_release(
     limits: ShardLimits | None = None,
     upstream_instructions: Mapping[str, InstructionSet] | None = None,
     ledger: Path | None = None,
+    shard_writer: ShardWriter | None = None,
 ) -> ReleaseManifest:
     """Write the release folder ``out_dir`` from the sorted kept records and return its manifest.
 
@@ -77,6 +78,9 @@ def write_release(
             ``RewriteDefinitions.json``) added to ``instructions.json``.
         ledger: the build's ``ledger.parquet`` (ids, fates, origins and reasons;
             no record text), copied into the release as provenance.
+        shard_writer: what writes the shards, with :func:`~medsins.release.shard.write_shards`'s
+            signature and result (default: that function, in this process; ``--engine ray``
+            passes one that writes each task's shards in a Ray task).
 
     Example:
         >>> write_release(work / "kept.parquet", Path("release"), registry=reg,
@@ -94,7 +98,7 @@ def write_release(
     try:
         stats = ShardStats()
         config_of = {task.id: registry.config_of(task.id) for task in registry}
-        shards = write_shards(Path(kept), partial, config_of, limits=limits, stats=stats)
+        shards = (shard_writer or write_shards)(Path(kept), partial, config_of, limits=limits, stats=stats)
         configs = plan_configs(shards, registry)
         extras = dict(card_extras or {})
         repo_id = str(extras.get("repo_id") or DEFAULT_REPO_ID)
