@@ -420,9 +420,13 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def run_child(mode: str, extra: list[str], env: dict[str, str]) -> dict:
-    """Run this script in ``mode`` in a child process; its JSON result plus the sampled tree-RSS peak."""
-    command = [sys.executable, str(Path(__file__).resolve()), mode, *extra]
+def run_child(mode: str, extra: list[str], env: dict[str, str], script: str = __file__) -> dict:
+    """Run ``script`` (this one by default) in ``mode`` in a child process.
+
+    Returns the JSON object of its last stdout line, plus the sampled peak RSS of the child's
+    whole process tree, its largest number of processes and its wall time (``child_wall``).
+    """
+    command = [sys.executable, str(Path(script).resolve()), mode, *extra]
     start = clock()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     peak = {"tree": 0, "processes": 0}

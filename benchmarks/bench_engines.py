@@ -20,14 +20,13 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
-import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_build import _rss_kib, _tree, clock, corpus_file, machine, vm_hwm_mib, write_plugins, write_raw
+import bench_build
+from bench_build import clock, corpus_file, machine, vm_hwm_mib, write_plugins, write_raw
 
 RUNS = (("local", 1), ("local", 2), ("ray", 1), ("ray", 2))
 STAGES = ("convert", "filter", "dedup", "assemble", "release", "total")
@@ -35,29 +34,7 @@ STAGES = ("convert", "filter", "dedup", "assemble", "release", "total")
 
 def run_child(extra: list[str], env: dict[str, str]) -> dict:
     """This script's ``child`` mode in a child process: its JSON result, wall time and sampled tree-RSS peak."""
-    command = [sys.executable, str(Path(__file__).resolve()), "child", *extra]
-    start = clock()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    peak = {"tree": 0, "processes": 0}
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.is_set():
-            pids = _tree(proc.pid)
-            peak["tree"] = max(peak["tree"], sum(_rss_kib(p) for p in pids))
-            peak["processes"] = max(peak["processes"], len(pids))
-            stop.wait(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    stdout, stderr = proc.communicate()
-    stop.set()
-    sampler.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"child failed ({proc.returncode}):\n{stderr[-4000:]}")
-    result = json.loads(stdout.strip().splitlines()[-1])
-    result.update(tree_peak_mib=peak["tree"] / 1024, processes=peak["processes"], child_wall=clock() - start)
-    return result
+    return bench_build.run_child("child", extra, env, script=__file__)
 
 
 class _StageStats(logging.Handler):
