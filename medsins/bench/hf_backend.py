@@ -20,7 +20,18 @@ from medsins.errors import MedsinsError
 VLLM_HINT = "pip install 'medsins[vllm]'"
 
 
-class HFBackend:
+class _BatchEngine:
+    """What both local engines share: one prompt is a batch of one."""
+
+    def complete_batch(self, batch: Sequence[Messages], max_tokens: int) -> list[Completion]:
+        raise NotImplementedError
+
+    def complete(self, messages: list[dict[str, str]], max_tokens: int) -> Completion:
+        """One prompt (a batch of one)."""
+        return self.complete_batch([messages], max_tokens)[0]
+
+
+class HFBackend(_BatchEngine):
     """A causal LM run by ``transformers`` on this machine (GPU when torch sees one, else CPU)."""
 
     def __init__(self, model: str, *, protocol: str = "medsins", max_input_tokens: int | None = None,
@@ -60,10 +71,6 @@ class HFBackend:
             eos_ids.add(tokenizer.eos_token_id)
         self._eos = eos_ids
 
-    def complete(self, messages: list[dict[str, str]], max_tokens: int) -> Completion:
-        """One prompt (a batch of one)."""
-        return self.complete_batch([messages], max_tokens)[0]
-
     def complete_batch(self, batch: Sequence[Messages], max_tokens: int) -> list[Completion]:
         """Greedy completions of ``batch`` (left-padded into one ``generate`` call)."""
         encoded = [self.encoder.encode(messages) for messages in batch]
@@ -87,7 +94,7 @@ class HFBackend:
         return completions
 
 
-class VLLMBackend:
+class VLLMBackend(_BatchEngine):
     """vLLM's offline engine (``vllm.LLM``) on this machine's GPU, greedy (``temperature=0``)."""
 
     def __init__(self, model: str, *, protocol: str = "medsins", max_input_tokens: int | None = None,
@@ -105,10 +112,6 @@ class VLLMBackend:
             raise MedsinsError(f"--model vllm:{model}: cannot load the model ({first_line(exc)})") from None
         self.encoder = PromptEncoder(self.llm.get_tokenizer(), max_input_tokens, protocol)
         self.max_input_tokens = self.encoder.max_input_tokens
-
-    def complete(self, messages: list[dict[str, str]], max_tokens: int) -> Completion:
-        """One prompt (a batch of one)."""
-        return self.complete_batch([messages], max_tokens)[0]
 
     def complete_batch(self, batch: Sequence[Messages], max_tokens: int) -> list[Completion]:
         """Greedy completions of ``batch``; the prompts go to the engine as token ids (already templated)."""

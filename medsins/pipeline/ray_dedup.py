@@ -41,8 +41,16 @@ import pyarrow.parquet as pq
 
 from medsins import progress
 from medsins.pipeline.workfiles import BATCH
-from medsins.stages.dedup import _EXACT_MARGIN, _VERIFY_PAIRS, Groups, _pread_rows, _sketch_job
-from medsins.stages.minhash import agreement, components, exact_jaccard, recall_params
+from medsins.stages.dedup import (
+    _EXACT_MARGIN,
+    _VERIFY_PAIRS,
+    Groups,
+    _pread_rows,
+    _sketch_job,
+    group_records,
+    number_inputs,
+)
+from medsins.stages.minhash import agreement, exact_jaccard, recall_params
 
 #: ``candidate_pairs``' bucket window (its default): a bucket pairs each input with its next 63.
 WINDOW = 64
@@ -289,7 +297,7 @@ class RayIndex:
         results = self._ray.get(verified)
         last = time.perf_counter()
         pairs = np.concatenate([_input_numbers(distinct, found) for found, _, _ in results])
-        groups = _groups(len(distinct), pairs, record_input)
+        groups = group_records(len(distinct), pairs, record_input)
         self.stats = {
             "parts": len(parts), "records": len(record_input), "inputs": len(distinct),
             "band_entries": band_entries, "band_bytes": band_entries * ENTRY.itemsize,
@@ -354,32 +362,11 @@ def _read_rows(path: Path, rows: np.ndarray, columns: list[str]) -> dict[str, li
     return _rows_of([path], rows, columns)
 
 
-def _groups(n_inputs: int, pairs: np.ndarray, record_input: np.ndarray) -> Groups:
-    """Records grouped by the connected component of their input, groups of ≥ 2 only (as ``InputIndex.groups``)."""
-    record_component = components(n_inputs, pairs)[record_input]
-    order = np.argsort(record_component, kind="stable")  # stable: ascending record numbers inside a group
-    label = record_component[order]
-    del record_component
-    cut = np.flatnonzero(label[1:] != label[:-1]) + 1
-    sizes = np.diff(np.concatenate(([0], cut, [len(label)])))
-    shared = sizes > 1
-    members = order[np.repeat(shared, sizes)]
-    starts = np.zeros(int(shared.sum()) + 1, dtype=np.int64)
-    np.cumsum(sizes[shared], out=starts[1:])
-    return Groups(members, starts, record_input[members])
-
-
 def _distinct_inputs(digests: list[np.ndarray], slots: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each record's distinct-input number (digest order, as the local index), each input's slot and digest."""
     digest = np.concatenate(digests)
-    slot = np.concatenate(slots)
-    order = np.lexsort((digest[:, 1], digest[:, 0]))
-    ordered = digest[order]
-    new = np.ones(len(order), dtype=bool)
-    new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
-    record_input = np.empty(len(order), dtype=np.int64)
-    record_input[order] = np.cumsum(new) - 1
-    return record_input, slot[order[new]], ordered[new]
+    record_input, first = number_inputs(digest)
+    return record_input, np.concatenate(slots)[first], digest[first]
 
 
 def _input_numbers(distinct: np.ndarray, pairs: np.ndarray) -> np.ndarray:

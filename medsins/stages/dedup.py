@@ -205,6 +205,39 @@ def _sketch_job(
                    sketches.hashes, lengths)
 
 
+def number_inputs(digests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct inputs of records given their ``(n, 2)`` digests, numbered in digest order.
+
+    Returns each record's input number and, for each input, the row of ``digests`` that
+    first holds it (so ``digests[first]`` are the inputs' digests, in order). Both
+    engines number inputs this way, which makes their groups and drops the same.
+    """
+    order = np.lexsort((digests[:, 1], digests[:, 0]))
+    ordered = digests[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    del ordered
+    record_input = np.empty(len(order), dtype=np.int64)
+    record_input[order] = np.cumsum(new) - 1
+    return record_input, order[new]
+
+
+def group_records(n_inputs: int, pairs: np.ndarray, record_input: np.ndarray) -> Groups:
+    """Records grouped by the connected component of their input under ``pairs``; groups of ≥ 2 only."""
+    record_component = components(n_inputs, pairs)[record_input]
+    # Records grouped by component (stable: ascending record numbers inside a group).
+    order = np.argsort(record_component, kind="stable")
+    label = record_component[order]
+    del record_component
+    cut = np.flatnonzero(label[1:] != label[:-1]) + 1
+    sizes = np.diff(np.concatenate(([0], cut, [len(label)])))
+    shared = sizes > 1
+    members = order[np.repeat(shared, sizes)]
+    starts = np.zeros(int(shared.sum()) + 1, dtype=np.int64)
+    np.cumsum(sizes[shared], out=starts[1:])
+    return Groups(members, starts, record_input[members])
+
+
 class InputIndex:
     """Near-duplicate groups of record inputs, built batch by batch with bounded memory.
 
@@ -322,35 +355,15 @@ class InputIndex:
             np.cumsum(lengths, out=self._hash_offsets[1:])
             self._lengths = []
         pairs = self._verified(self._candidates(n_inputs))
-        record_component = components(n_inputs, pairs)[record_input]
-        # Records grouped by component (stable: ascending record numbers inside a group).
-        order = np.argsort(record_component, kind="stable")
-        label = record_component[order]
-        del record_component
-        cut = np.flatnonzero(label[1:] != label[:-1]) + 1
-        bounds = np.concatenate(([0], cut, [len(label)]))
-        sizes = np.diff(bounds)
-        shared = sizes > 1
-        keep = np.repeat(shared, sizes)
-        members = order[keep]
-        starts = np.zeros(int(shared.sum()) + 1, dtype=np.int64)
-        np.cumsum(sizes[shared], out=starts[1:])
-        return Groups(members, starts, record_input[members])
+        return group_records(n_inputs, pairs, record_input)
 
     def _distinct_inputs(self) -> tuple[np.ndarray, np.ndarray]:
         """Each record's distinct-input number (canonical: digest order) and each input's slot."""
         digests = np.concatenate(self._digests)
         slots = np.concatenate(self._slots)
         self._digests, self._slots = [], []
-        order = np.lexsort((digests[:, 1], digests[:, 0]))
-        ordered = digests[order]
-        del digests
-        new = np.ones(len(order), dtype=bool)
-        new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
-        del ordered
-        record_input = np.empty(len(order), dtype=np.int64)
-        record_input[order] = np.cumsum(new) - 1
-        return record_input, slots[order[new]]
+        record_input, first = number_inputs(digests)
+        return record_input, slots[first]
 
     def _candidates(self, n_inputs: int) -> np.ndarray:
         """LSH candidate pairs over the distinct inputs, one band file at a time."""
